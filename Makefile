@@ -1,0 +1,63 @@
+# Account & Billing service. `make dev` runs it locally; `make test` checks everything.
+SHELL := /bin/bash
+PYTHON ?= python3.13
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 3000
+USER ?= alice
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv dev token run-schedule test lint typecheck template-check unit bench openapi build clean
+
+help:
+	@echo "make dev          run the whole service locally (http://127.0.0.1:$(PORT)); PORT=3001 to move it"
+	@echo "make test         lint, type checks, template checks and every test"
+	@echo "make token        print a token for the local stack (USER=alice)"
+	@echo "make bench        cold-start and DynamoDB request benchmarks"
+	@echo "make openapi      regenerate docs/openapi.json"
+	@echo "make build        sam build (needs the SAM CLI, installed outside this venv)"
+
+$(STAMP): layers/common/requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 && $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
+	  || { echo "error: $(PYTHON) (Python 3.13) is required; install it or pass PYTHON=/path/to/python3.13" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+dev: $(STAMP)
+	$(BIN)/python -m local --port $(PORT)
+
+token: $(STAMP)
+	@$(BIN)/python -m local.token $(USER)
+
+run-schedule: $(STAMP)
+	$(BIN)/python -m local.schedule $(NAME)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+template-check: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+
+test: lint typecheck template-check
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+openapi: $(STAMP)
+	$(BIN)/python -m docs.openapi
+
+build:
+	@command -v sam >/dev/null 2>&1 || { echo "error: the SAM CLI is not on PATH (install it in its own virtualenv: pipx install aws-sam-cli)" >&2; exit 1; }
+	PYENV_VERSION=3.13 sam build
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .local

@@ -1,0 +1,1 @@
+"""Shared package of the Account & Billing service: domain logic, data access and HTTP glue."""

@@ -1,0 +1,59 @@
+"""HTTP glue shared by the API functions: the resolver, the caller, JSON responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from pydantic import BaseModel
+
+from .identity import Caller, caller_from_claims
+from .models.problem import Problem
+from .problems import install_problem_handlers
+
+
+def create_resolver() -> APIGatewayHttpResolver:
+    """An HTTP API resolver that validates input with pydantic and answers problems."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+    install_problem_handlers(app)
+    return app
+
+
+def caller_of(app: APIGatewayHttpResolver) -> Caller:
+    """The authenticated caller of the current request (401 if the JWT named none)."""
+    return caller_from_claims(app.current_event.request_context.authorizer.jwt_claim)
+
+
+def json_response(model: BaseModel, status: int = 200, headers: dict[str, Any] | None = None) -> Response[str]:
+    """A JSON response of private data: never cached by shared caches."""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=model.model_dump_json(),
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "Malformed JSON",
+    401: "No verified identity",
+    404: "Not found",
+    409: "Conflict",
+    412: "If-Match failed",
+    415: "Unsupported media type",
+    422: "Invalid input",
+}
+
+
+def responses(status: int, model: type[BaseModel] | None, description: str, *problems: int) -> dict[int, Any]:
+    """The OpenAPI `responses` of a route: its success and the problems it can answer."""
+    success: dict[str, Any] = {"description": description}
+    if model is not None:
+        success["content"] = {"application/json": {"model": model}}
+    documented: dict[int, Any] = {status: success}
+    for code in problems:
+        documented[code] = {
+            "description": _PROBLEM_DESCRIPTIONS[code],
+            "content": {"application/problem+json": {"model": Problem}},
+        }
+    return documented

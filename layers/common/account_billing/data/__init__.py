@@ -1,0 +1,1 @@
+"""DynamoDB data access. Only this package speaks DynamoDB; it raises domain errors."""

@@ -1,0 +1,188 @@
+"""Thin access to the service's DynamoDB table through the low-level client.
+
+Items are plain dicts here; this module marshals them and translates `ClientError` into the
+few outcomes callers act on (a failed condition, a cancelled transaction).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from .keys import Key
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# DynamoDB accepts at most 100 actions in one TransactWriteItems call, 25 in a BatchWriteItem.
+MAX_TRANSACTION_ITEMS = 100
+MAX_BATCH_WRITE = 25
+# A transaction that collides with a concurrent one on the same item is cancelled with
+# TransactionConflict; it is retried this many times (with backoff) before giving up.
+TRANSACTION_ATTEMPTS = 4
+
+
+class ConditionFailed(Exception):
+    """A write's condition did not hold. `item` is the item as it was (None if absent)."""
+
+    def __init__(self, item: dict[str, Any] | None) -> None:
+        super().__init__("condition failed")
+        self.item = item
+
+
+class TransactionCancelled(Exception):
+    """A transaction was cancelled. `reasons[i]` is the code for action i (None if it was fine)."""
+
+    def __init__(self, reasons: list[str | None]) -> None:
+        super().__init__(f"transaction cancelled: {reasons}")
+        self.reasons = reasons
+
+    def failed(self, index: int) -> bool:
+        return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
+
+    @property
+    def conflicting(self) -> bool:
+        """Another transaction touched the same items at the same time; a retry may succeed."""
+        return "TransactionConflict" in self.reasons
+
+
+def marshal(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def unmarshal(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def values(**named: Any) -> dict[str, Any]:
+    """ExpressionAttributeValues from keyword arguments: `values(v=1)` → `{":v": {"N": "1"}}`."""
+    return {f":{k}": _serializer.serialize(v) for k, v in named.items()}
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    code: str | None = exc.response.get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"
+
+
+class Table:
+    """One DynamoDB table and the client that reaches it."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def get(self, key: Key, *, consistent: bool = False) -> dict[str, Any] | None:
+        response = self.client.get_item(TableName=self.name, Key=marshal(key), ConsistentRead=consistent)
+        item = response.get("Item")
+        return unmarshal(item) if item else None
+
+    def update(self, key: Key, **kwargs: Any) -> dict[str, Any]:
+        """UpdateItem returning the new item; `ConditionFailed` carries the old one."""
+        try:
+            response = self.client.update_item(
+                TableName=self.name,
+                Key=marshal(key),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **kwargs,
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                old = exc.response.get("Item")
+                raise ConditionFailed(unmarshal(old) if old else None) from exc
+            raise
+        return unmarshal(response["Attributes"])
+
+    def delete(self, key: Key, **kwargs: Any) -> None:
+        try:
+            self.client.delete_item(TableName=self.name, Key=marshal(key), **kwargs)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise ConditionFailed(None) from exc
+            raise
+
+    def put(self, item: Mapping[str, Any], **kwargs: Any) -> None:
+        try:
+            self.client.put_item(TableName=self.name, Item=marshal(item), **kwargs)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise ConditionFailed(None) from exc
+            raise
+
+    def delete_if_owned(self, key: Key, owner: str) -> bool:
+        """Delete a marker item only if `owner` holds it; False if it was not theirs (or gone)."""
+        try:
+            self.delete(
+                key,
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues=values(owner=owner),
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def delete_many(self, keys: Iterable[Key]) -> None:
+        """Delete items in batches, resending what DynamoDB leaves unprocessed."""
+        pending = [{"DeleteRequest": {"Key": marshal(key)}} for key in keys]
+        delay = 0.05
+        while pending:
+            batch, pending = pending[:MAX_BATCH_WRITE], pending[MAX_BATCH_WRITE:]
+            response = self.client.batch_write_item(RequestItems={self.name: batch})
+            unprocessed = response.get("UnprocessedItems", {}).get(self.name, [])
+            if unprocessed:
+                pending = unprocessed + pending
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def query_partition(self, pk: str, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of one partition (whose SK starts with `sk_prefix`, if given), page by
+        page, strongly consistent."""
+        condition = "PK = :pk" + (" AND begins_with(SK, :prefix)" if sk_prefix else "")
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values(pk=pk, **({"prefix": sk_prefix} if sk_prefix else {})),
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            yield from (unmarshal(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def transact(self, actions: Sequence[Mapping[str, Any]]) -> None:
+        """TransactWriteItems. Each action is `{"Put"|"Update"|"Delete"|"ConditionCheck": {...}}`
+        without `TableName`, with `Item`/`Key` and expression values already marshalled."""
+        if len(actions) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"a transaction holds at most {MAX_TRANSACTION_ITEMS} actions")
+        items = [{kind: {"TableName": self.name, **body} for kind, body in a.items()} for a in actions]
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons") or []
+                codes = [None if r.get("Code") in (None, "None") else r["Code"] for r in reasons]
+                cancelled = TransactionCancelled(codes)
+                if "ConditionalCheckFailed" in codes or not cancelled.conflicting or attempt == TRANSACTION_ATTEMPTS:
+                    raise cancelled from exc
+                time.sleep(0.02 * 2**attempt)

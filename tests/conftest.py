@@ -1,0 +1,56 @@
+"""Fixtures shared by every test: a fake AWS environment, moto, and tables from template.yaml."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from account_billing.wiring import reset_containers
+from local.template import create_tables, load_template
+
+STACK = "test"
+
+# Powertools reads these when a function module is imported, as Lambda sets them before that.
+os.environ.update(
+    POWERTOOLS_SERVICE_NAME="account-billing",
+    POWERTOOLS_METRICS_NAMESPACE="AccountBilling",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test ever reaches real AWS: fake credentials, a fixed region, fresh singletons."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "STAGE": "test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    reset_containers()
+    yield
+    reset_containers()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto's in-memory AWS with every table of template.yaml; yields logical → physical names."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        names = create_tables(client, load_template(), STACK)
+        monkeypatch.setenv("TABLE_NAME", names["AccountTable"])
+        yield names
+
+
+@pytest.fixture
+def dynamodb(aws: dict[str, str]) -> Any:
+    return boto3.client("dynamodb")
