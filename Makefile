@@ -53,7 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 openapi: $(STAMP)
-	$(BIN)/python -m docs.openapi
+	PYTHONPATH=layers/common $(BIN)/python -m docs.openapi
 
 build:
 	@command -v sam >/dev/null 2>&1 || { echo "error: the SAM CLI is not on PATH (install it in its own virtualenv: pipx install aws-sam-cli)" >&2; exit 1; }

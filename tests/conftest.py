@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.dynamodb.responses import DynamoHandler
 
 from account_billing.wiring import reset_containers
 from local.template import create_tables, load_template
@@ -41,9 +43,23 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     reset_containers()
 
 
+_dynamodb_request = threading.Lock()
+_moto_call_action = DynamoHandler.call_action
+
+
+def _atomic_call_action(self: DynamoHandler) -> Any:
+    # DynamoDB applies each request atomically (a conditional write or a transaction never
+    # interleaves with another on the same item); moto's backend does not lock, so concurrent
+    # threads could both pass one condition. Serializing requests restores the guarantee
+    # while the callers still race between their requests, which is what the tests exercise.
+    with _dynamodb_request:
+        return _moto_call_action(self)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto's in-memory AWS with every table of template.yaml; yields logical → physical names."""
+    monkeypatch.setattr(DynamoHandler, "call_action", _atomic_call_action)
     with mock_aws():
         client = boto3.client("dynamodb")
         names = create_tables(client, load_template(), STACK)

@@ -106,7 +106,7 @@ def public_profile(user_id: Annotated[str, Path(max_length=64)]) -> Response[str
     summary="Delete the account permanently (repeat the User ID to confirm)",
     responses=responses(204, None, "Deleted", 401, 404, 409, 422),
 )
-def delete_account(request: DeleteAccountRequest) -> Response[str]:
+def delete_account(request: DeleteAccountRequest) -> Response[None]:
     accounts().delete(caller_of(app), request, erasure_steps(table()))
     return Response(204, headers={"Cache-Control": "no-store"})
 

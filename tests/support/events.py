@@ -23,12 +23,12 @@ def http_event(
     sub: str | None = "user-1",
     body: Any = ...,
     raw_body: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str | None] | None = None,
     claims: dict[str, Any] | None = None,
     path_parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The sample event `events/<sample>.json`, as the caller `sub` (None: no identity), with
-    its body, headers, claims or path parameters replaced."""
+    its body, headers (None removes one), claims or path parameters replaced."""
     event = copy.deepcopy(_sample(sample))
     if sub is None:
         event["requestContext"].pop("authorizer", None)
@@ -40,8 +40,11 @@ def http_event(
         event["body"] = json.dumps(body)
     if raw_body is not None:
         event["body"] = raw_body
-    if headers:
-        event["headers"].update(headers)
+    for name, value in (headers or {}).items():
+        if value is None:
+            event["headers"].pop(name, None)
+        else:
+            event["headers"][name] = value
     if path_parameters is not None:
         event["pathParameters"] = path_parameters
         event["rawPath"] = event["requestContext"]["routeKey"].split(" ", 1)[1].format(**path_parameters)

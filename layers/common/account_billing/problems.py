@@ -50,6 +50,9 @@ def validation_errors(errors: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def from_request_validation(exc: RequestValidationError) -> Response[str]:
     errors = exc.errors()
+    if any(error.get("loc", ("",))[0] == "response" for error in errors):
+        # A handler returned something its route does not declare: our fault, not the caller's.
+        return unexpected(exc)
     if any(error["type"] == "json_invalid" for error in errors):
         return problem(400, "malformed-json", "Malformed JSON", "The request body is not valid JSON.")
     return problem(

@@ -1,0 +1,24 @@
+"""Reading the whole table in tests, to assert what was (and was not) written."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+
+from account_billing.data.table import unmarshal
+
+
+def all_items() -> list[dict[str, Any]]:
+    client = boto3.client("dynamodb")
+    pages = client.get_paginator("scan").paginate(TableName=os.environ["TABLE_NAME"], ConsistentRead=True)
+    return [unmarshal(item) for page in pages for item in page["Items"]]
+
+
+def key_pairs() -> set[tuple[str, str]]:
+    return {(item["PK"], item["SK"]) for item in all_items()}
+
+
+def item(pk: str, sk: str) -> dict[str, Any] | None:
+    return next((i for i in all_items() if i["PK"] == pk and i["SK"] == sk), None)

@@ -1,0 +1,68 @@
+"""Errors become RFC 9457 problem responses, in one place."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from account_billing import errors
+from account_billing.problems import PROBLEM_JSON, from_service_error, unexpected, validation_errors
+
+
+def body(response: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(response.body)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "kind"),
+    [
+        (errors.Unauthenticated(), 401, "unauthenticated"),
+        (errors.AccountNotFound(), 404, "account-not-found"),
+        (errors.UserNotFound(), 404, "user-not-found"),
+        (errors.AccountAlreadyExists(), 409, "account-exists"),
+        (errors.UserIdTaken(), 409, "user-id-taken"),
+        (errors.ConcurrentUpdate(), 409, "concurrent-update"),
+        (errors.PreconditionFailed(), 412, "precondition-failed"),
+        (errors.ConfirmationMismatch(), 422, "confirmation-mismatch"),
+    ],
+)
+def test_each_error_has_its_status_and_type(error: errors.ServiceError, status: int, kind: str) -> None:
+    response = from_service_error(error)
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == PROBLEM_JSON
+    problem = body(response)
+    assert problem["status"] == status
+    assert problem["type"] == f"urn:account-billing:problem:{kind}"
+    assert problem["title"]
+    assert problem["detail"]
+
+
+def test_detail_and_extensions_are_carried() -> None:
+    problem = body(from_service_error(errors.UserIdTaken("The User ID 'ada' is taken.", user_id="ada")))
+    assert problem["detail"] == "The User ID 'ada' is taken."
+    assert problem["user_id"] == "ada"
+
+
+def test_validation_errors_point_into_the_body_and_never_echo_input() -> None:
+    found = validation_errors(
+        [
+            {"type": "string_too_long", "loc": ("body", "profile", "bio"), "msg": "too long", "input": "secret"},
+            {"type": "missing", "loc": ("header", "idempotency-key"), "msg": "Field required", "input": None},
+        ]
+    )
+    assert found == [
+        {"detail": "too long", "code": "string_too_long", "pointer": "#/profile/bio"},
+        {"detail": "Field required", "code": "missing", "parameter": "idempotency-key", "in": "header"},
+    ]
+    assert "secret" not in json.dumps(found)
+
+
+def test_an_unexpected_error_is_a_bare_500_without_its_message() -> None:
+    response = unexpected(RuntimeError("database password is hunter2"))
+    problem = body(response)
+    assert response.status_code == 500
+    assert problem["status"] == 500
+    assert "hunter2" not in response.body
