@@ -50,7 +50,7 @@ test: lint typecheck template-check
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	PYTHONPATH=layers/common $(BIN)/python -m bench
 
 openapi: $(STAMP)
 	PYTHONPATH=layers/common $(BIN)/python -m docs.openapi

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import os
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from .wiring import per_container
 
 
-class Settings(BaseSettings):
-    """Environment of a function. Names come from `template.yaml` (`!Ref`), never from code."""
+class Settings(BaseModel):
+    """Environment of a function. Names come from `template.yaml` (`!Ref`), never from code.
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+    Field names are the environment variables, lowercased. (pydantic-settings would do the
+    same, at the price of about 30 ms more on every cold start.)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     stage: str = Field(min_length=1)
     table_name: str = Field(min_length=3)
-    service_name: str = Field(default="account-billing", alias="POWERTOOLS_SERVICE_NAME")
     # How long a deleted account's tombstone keeps late events from re-creating it.
     tombstone_ttl_days: int = Field(default=30, ge=1, le=365)
 
@@ -23,4 +27,4 @@ class Settings(BaseSettings):
 @per_container
 def get_settings() -> Settings:
     """The settings of this container, read when first needed (never at import time)."""
-    return Settings()  # values come from the environment
+    return Settings.model_validate({name.lower(): value for name, value in os.environ.items()})

@@ -20,6 +20,12 @@ def per_container[F: Callable[..., Any]](factory: F) -> F:
     return cached  # type: ignore[return-value]
 
 
+def build_containers() -> None:
+    """Build every per-container singleton now, as a container's first request would."""
+    for cached in _singletons:
+        cached()
+
+
 def reset_containers() -> None:
     """Forget every per-container singleton (tests call this between cases)."""
     for cached in _singletons:

@@ -1,1 +1,11 @@
-"""Pydantic models of the API: requests (what callers send) apart from responses (what they see)."""
+"""Pydantic models of the API: requests (what callers send) apart from responses (what they see).
+
+Every model defers building its validator until first used (`defer_build`): a cold container
+builds only the models of the routes it actually serves, not all of them at import.
+"""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict
+
+LAZY = ConfigDict(defer_build=True)

@@ -7,8 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from . import LAZY
 
-class Profile(BaseModel):
+
+class _Response(BaseModel):
+    model_config = LAZY
+
+
+class Profile(_Response):
     first_name: str | None = None
     last_name: str | None = None
     company: str | None = None
@@ -20,7 +26,7 @@ class Profile(BaseModel):
     website: str | None = None
 
 
-class Avatar(BaseModel):
+class Avatar(_Response):
     """The avatar's state. With no ready image, clients show `initials` instead."""
 
     status: Literal["none", "pending", "ready", "rejected"] = "none"
@@ -30,12 +36,12 @@ class Avatar(BaseModel):
     rejection_reason: str | None = None
 
 
-class EmailAddress(BaseModel):
+class EmailAddress(_Response):
     address: str
     verified: bool
 
 
-class AccountView(BaseModel):
+class AccountView(_Response):
     """The caller's whole account, as the Settings → Account page shows it."""
 
     user_id: str
@@ -49,7 +55,7 @@ class AccountView(BaseModel):
     version: int = Field(description="Bumped by every change; the ETag names it")
 
 
-class PublicProfileView(BaseModel):
+class PublicProfileView(_Response):
     """What anyone may see of a public account."""
 
     user_id: str
@@ -65,7 +71,7 @@ class PublicProfileView(BaseModel):
     member_since: datetime
 
 
-class UserIdChanged(BaseModel):
+class UserIdChanged(_Response):
     user_id: str
     previous_user_id: str
     redirects: Literal[False] = False

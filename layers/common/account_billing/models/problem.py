@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from . import LAZY
+
 
 class InvalidField(BaseModel):
+    model_config = LAZY
+
     detail: str
     code: str = Field(description="pydantic's error type, e.g. string_too_long")
     pointer: str | None = Field(default=None, description="JSON Pointer into the body, e.g. #/first_name")
@@ -13,6 +17,8 @@ class InvalidField(BaseModel):
 
 
 class Problem(BaseModel):
+    model_config = LAZY
+
     type: str = Field(examples=["urn:account-billing:problem:user-id-taken"])
     title: str
     status: int

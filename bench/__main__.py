@@ -1,0 +1,10 @@
+"""`make bench`: every benchmark, one after the other."""
+
+from __future__ import annotations
+
+from bench import cold_start, dynamodb_requests
+
+if __name__ == "__main__":
+    cold_start.main()
+    print()
+    dynamodb_requests.main()

@@ -1,0 +1,118 @@
+"""DynamoDB requests per API route, counted through botocore's event hooks against moto
+(budget: at most 2 per call, never a Scan; account deletion aside)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from account_billing.wiring import reset_containers
+from local.template import create_tables, load_template
+from tests.support.events import call, http_event
+
+BUDGET = 2
+EXEMPT = {"DELETE /v1/account"}
+
+
+class RequestCounter:
+    def __init__(self) -> None:
+        self.operations: Counter[str] = Counter()
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.operations[model.name] += 1
+
+
+def _environment() -> None:
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",  # moto accepts any credentials
+        AWS_DEFAULT_REGION="eu-west-1",
+        AWS_REGION="eu-west-1",
+        STAGE="bench",
+        POWERTOOLS_SERVICE_NAME="account-billing",
+        POWERTOOLS_METRICS_NAMESPACE="AccountBilling",
+        POWERTOOLS_LOG_LEVEL="ERROR",
+    )
+
+
+def scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any]]]]:
+    """(route, set-up, the request) for every route: the set-up's requests are not counted."""
+    # Imported once the environment is set: Powertools reads it when the module loads.
+    from functions.profile import app as profile  # noqa: PLC0415
+
+    def handler(event: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+        return lambda: dict(zip(("status", "headers", "body"), call(profile.lambda_handler, event), strict=True))
+
+    def account(sub: str, public: bool = False) -> Callable[[], Any]:
+        def setup() -> None:
+            call(profile.lambda_handler, http_event("profile/create_account", sub=sub, body={"user_id": sub}))
+            if public:
+                call(profile.lambda_handler, http_event("profile/set_visibility", sub=sub))
+
+        return setup
+
+    def nothing() -> None:
+        return None
+
+    verified = {"email": "bench@example.com", "email_verified": "true"}
+    return [
+        ("POST /v1/account", nothing, handler(http_event("profile/create_account", sub="bench1", claims=verified))),
+        ("GET /v1/account", account("bench2"), handler(http_event("profile/get_account", sub="bench2"))),
+        (
+            "PATCH /v1/account/profile",
+            account("bench3"),
+            handler(http_event("profile/update_profile", sub="bench3", headers={"if-match": '"v1"'})),
+        ),
+        ("PUT /v1/account/user-id", account("bench4"), handler(http_event("profile/change_user_id", sub="bench4"))),
+        ("PUT /v1/account/visibility", account("bench5"), handler(http_event("profile/set_visibility", sub="bench5"))),
+        (
+            "GET /v1/users/{user_id}",
+            account("bench6", public=True),
+            handler(http_event("profile/public_profile", sub=None, path_parameters={"user_id": "bench6"})),
+        ),
+        (
+            "DELETE /v1/account",
+            account("bench7"),
+            handler(http_event("profile/delete_account", sub="bench7", body={"confirm_user_id": "bench7"})),
+        ),
+    ]
+
+
+def measure() -> list[tuple[str, int, int, Counter[str]]]:
+    _environment()
+    rows = []
+    with mock_aws():
+        session = boto3.session.Session()
+        names = create_tables(session.client("dynamodb"), load_template(), "bench")
+        os.environ["TABLE_NAME"] = names["AccountTable"]
+        counter = RequestCounter()
+        boto3.setup_default_session()
+        boto3.DEFAULT_SESSION.events.register("before-call.dynamodb.*", counter)  # type: ignore[union-attr]
+        reset_containers()
+        # Metrics (EMF lines on stdout) and Powertools' empty-metrics warning are not the point here.
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for route, setup, request in scenarios():
+                setup()
+                counter.operations.clear()
+                response = request()
+                rows.append((route, response["status"], sum(counter.operations.values()), Counter(counter.operations)))
+    return rows
+
+
+def main() -> None:
+    print(f"DynamoDB requests per API call (budget {BUDGET}, no Scan; {', '.join(sorted(EXEMPT))} exempt)")
+    print(f"{'route':<30}{'status':>7}{'requests':>10}  {'operations':<56}verdict")
+    for route, status, total, operations in measure():
+        ops = ", ".join(f"{name}×{n}" for name, n in sorted(operations.items()))
+        ok = "Scan" not in operations and (total <= BUDGET or route in EXEMPT)
+        verdict = ("exempt" if route in EXEMPT else "within") if ok else "OVER"
+        print(f"{route:<30}{status:>7}{total:>10}  {ops:<56}{verdict}")
