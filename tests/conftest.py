@@ -62,8 +62,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     monkeypatch.setattr(DynamoHandler, "call_action", _atomic_call_action)
     with mock_aws():
         client = boto3.client("dynamodb")
-        names = create_tables(client, load_template(), STACK)
+        template = load_template()
+        names = create_tables(client, template, STACK)
         monkeypatch.setenv("TABLE_NAME", names["AccountTable"])
+        # the template's SES sender identity, and the sender address the emails function gets
+        parameters = template["Parameters"]
+        boto3.client("sesv2").create_email_identity(EmailIdentity=parameters["EmailSenderDomain"]["Default"])
+        monkeypatch.setenv("EMAIL_FROM", parameters["EmailFromAddress"]["Default"])
         yield names
 
 

@@ -115,7 +115,7 @@ class AccountService:
         if address:
             try:
                 self.store.create(
-                    account | {"primary_email": {"address": address, "verified": True}},
+                    account | {"primary_email": {"address": address, "verified": True}, "email_count": 1},
                     emails.verified_primary_items(caller.sub, address, now),
                 )
             except EmailClaimed:

@@ -42,6 +42,8 @@ _PROBLEM_DESCRIPTIONS = {
     412: "If-Match failed",
     415: "Unsupported media type",
     422: "Invalid input",
+    429: "Too many requests (see Retry-After)",
+    502: "An upstream service failed; retry later",
 }
 
 

@@ -18,6 +18,11 @@ class ServiceError(Exception):
         self.detail = detail or self.title
         self.extensions = extensions
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the problem response carries besides its body."""
+        return {}
+
 
 class InvalidRequest(ServiceError):
     status = 422
@@ -32,6 +37,10 @@ class Unauthenticated(ServiceError):
     status = 401
     kind = "unauthenticated"
     title = "Authentication required"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class AccountNotFound(ServiceError):
@@ -74,3 +83,77 @@ class PreconditionFailed(ServiceError):
     status = 412
     kind = "precondition-failed"
     title = "The account changed since it was read"
+
+
+class TooManyRequests(ServiceError):
+    status = 429
+    kind = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail, retry_after=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class EmailNotFound(ServiceError):
+    status = 404
+    kind = "email-not-found"
+    title = "The account has no such address"
+
+
+class EmailAlreadyAdded(ServiceError):
+    status = 409
+    kind = "email-already-added"
+    title = "The address is already on this account"
+
+
+class EmailTaken(ServiceError):
+    status = 409
+    kind = "email-taken"
+    title = "Another account has verified this address"
+
+
+class EmailLimitReached(ServiceError):
+    status = 409
+    kind = "email-limit-reached"
+    title = "The account has as many addresses as it may have"
+
+
+class EmailNotVerified(ServiceError):
+    status = 409
+    kind = "email-not-verified"
+    title = "The address is not verified"
+
+
+class PrimaryEmailRemoval(ServiceError):
+    status = 409
+    kind = "primary-email-removal"
+    title = "The primary address cannot be removed"
+
+
+class LastVerifiedEmailRemoval(ServiceError):
+    status = 409
+    kind = "last-verified-email-removal"
+    title = "The last verified address cannot be removed"
+
+
+class InvalidVerificationToken(ServiceError):
+    status = 422
+    kind = "invalid-verification-token"
+    title = "The verification link is not valid"
+
+
+class VerificationTokenExpired(ServiceError):
+    status = 422
+    kind = "verification-token-expired"
+    title = "The verification link has expired"
+
+
+class EmailDeliveryFailed(ServiceError):
+    status = 502
+    kind = "email-delivery-failed"
+    title = "The email could not be sent"

@@ -21,18 +21,20 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:account-billing:problem:"
 
 
-def problem(status: int, kind: str, title: str, detail: str, **extensions: Any) -> Response[str]:
+def problem(
+    status: int, kind: str, title: str, detail: str, headers: dict[str, str] | None = None, **extensions: Any
+) -> Response[str]:
     body = {"type": TYPE_PREFIX + kind, "title": title, "status": status, "detail": detail, **extensions}
     return Response(
         status_code=status,
         content_type=PROBLEM_JSON,
         body=json.dumps(body, ensure_ascii=False),
-        headers={"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store", **(headers or {})},
     )
 
 
 def from_service_error(exc: ServiceError) -> Response[str]:
-    return problem(exc.status, exc.kind, exc.title, exc.detail, **exc.extensions)
+    return problem(exc.status, exc.kind, exc.title, exc.detail, exc.headers, **exc.extensions)
 
 
 def _location(loc: Sequence[Any]) -> dict[str, str]:

@@ -22,6 +22,13 @@ class Settings(BaseModel):
     table_name: str = Field(min_length=3)
     # How long a deleted account's tombstone keeps late events from re-creating it.
     tombstone_ttl_days: int = Field(default=30, ge=1, le=365)
+    # Sender of the service's emails (an address of an SES-verified identity).
+    email_from: str | None = None
+    # The web app, for links in emails (e.g. the verification link).
+    web_app_url: str = "http://localhost:3000"
+    # The avatar bucket, and the base URL its published avatars are served from (CloudFront).
+    avatar_bucket: str | None = Field(default=None, min_length=3)
+    avatar_base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 
 
 @per_container

@@ -43,3 +43,8 @@ AWS_CLIENT_CONFIG = Config(
 @per_container
 def dynamodb_client() -> Any:
     return boto3.client("dynamodb", config=AWS_CLIENT_CONFIG)
+
+
+@per_container
+def sesv2_client() -> Any:
+    return boto3.client("sesv2", config=AWS_CLIENT_CONFIG)

@@ -36,11 +36,13 @@ class ConditionFailed(Exception):
 
 
 class TransactionCancelled(Exception):
-    """A transaction was cancelled. `reasons[i]` is the code for action i (None if it was fine)."""
+    """A transaction was cancelled. `reasons[i]` is the code for action i (None if it was fine);
+    `items[i]` the item as it was, for actions that asked `ReturnValuesOnConditionCheckFailure`."""
 
-    def __init__(self, reasons: list[str | None]) -> None:
+    def __init__(self, reasons: list[str | None], items: list[dict[str, Any] | None] | None = None) -> None:
         super().__init__(f"transaction cancelled: {reasons}")
         self.reasons = reasons
+        self.items = items or [None] * len(reasons)
 
     def failed(self, index: int) -> bool:
         return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
@@ -182,7 +184,8 @@ class Table:
                     raise
                 reasons = exc.response.get("CancellationReasons") or []
                 codes = [None if r.get("Code") in (None, "None") else r["Code"] for r in reasons]
-                cancelled = TransactionCancelled(codes)
+                old_items = [unmarshal(r["Item"]) if r.get("Item") else None for r in reasons]
+                cancelled = TransactionCancelled(codes, old_items)
                 if "ConditionalCheckFailed" in codes or not cancelled.conflicting or attempt == TRANSACTION_ATTEMPTS:
                     raise cancelled from exc
                 time.sleep(0.02 * 2**attempt)

@@ -1,0 +1,98 @@
+"""Email address routes: list, add (with a verification email), resend, verify, primary, remove."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from account_billing.api import caller_of, create_resolver, json_response, responses
+from account_billing.data.emails import EmailStore
+from account_billing.data.table import Table
+from account_billing.email_service import EmailService
+from account_billing.mailer import SesMailer
+from account_billing.models.email_requests import (
+    AddEmailRequest,
+    ResendVerificationRequest,
+    SetPrimaryEmailRequest,
+    VerifyEmailRequest,
+)
+from account_billing.models.email_responses import EmailList, EmailView
+from account_billing.observability import logger, metrics
+from account_billing.settings import get_settings
+from account_billing.wiring import dynamodb_client, per_container, sesv2_client
+
+app = create_resolver()
+
+
+@per_container
+def emails() -> EmailService:
+    settings = get_settings()
+    if not settings.email_from:
+        raise RuntimeError("EMAIL_FROM is not configured")
+    return EmailService(
+        EmailStore(Table(dynamodb_client(), settings.table_name)),
+        send=SesMailer(sesv2_client(), settings.email_from),
+        web_app_url=settings.web_app_url,
+    )
+
+
+@app.get("/v1/account/emails", summary="The account's addresses", responses=responses(200, EmailList, "Addresses", 401))
+def list_emails() -> Response[str]:
+    return json_response(emails().list(caller_of(app)))
+
+
+@app.post(
+    "/v1/account/emails",
+    summary="Add an address; a verification email with a single-use link is sent to it",
+    responses=responses(201, EmailView, "Added, unverified", 401, 404, 409, 422),
+)
+def add_email(request: AddEmailRequest) -> Response[str]:
+    return json_response(emails().add(caller_of(app), request.address), status=201)
+
+
+@app.post(
+    "/v1/account/emails/resend",
+    summary="Send the verification email again (at most once a minute)",
+    responses=responses(200, EmailView, "Sent", 401, 404, 409, 422, 429),
+)
+def resend_verification(request: ResendVerificationRequest) -> Response[str]:
+    return json_response(emails().resend(caller_of(app), request.address))
+
+
+@app.post(
+    "/v1/account/emails/verify",
+    summary="Verify an address with the token from its verification email",
+    responses=responses(200, EmailView, "Verified", 401, 409, 422),
+)
+def verify_email(request: VerifyEmailRequest) -> Response[str]:
+    return json_response(emails().verify(caller_of(app), request.token))
+
+
+@app.put(
+    "/v1/account/emails/primary",
+    summary="Make a verified address the primary (the previous one is told)",
+    responses=responses(200, EmailView, "Primary", 401, 404, 409, 422),
+)
+def set_primary(request: SetPrimaryEmailRequest) -> Response[str]:
+    return json_response(emails().set_primary(caller_of(app), request.address))
+
+
+@app.delete(
+    "/v1/account/emails/<email>",
+    summary="Remove an address (not the primary, not the last verified one)",
+    responses=responses(204, None, "Removed", 401, 404, 409, 422),
+)
+def remove_email(email: Annotated[str, Path(max_length=400)]) -> Response[None]:
+    emails().remove(caller_of(app), unquote(email))
+    return Response(204, headers={"Cache-Control": "no-store"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
