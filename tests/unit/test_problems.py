@@ -6,9 +6,16 @@ import json
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from account_billing import errors
-from account_billing.problems import PROBLEM_JSON, from_service_error, unexpected, validation_errors
+from account_billing.problems import (
+    PROBLEM_JSON,
+    from_request_validation,
+    from_service_error,
+    unexpected,
+    validation_errors,
+)
 
 
 def body(response: Any) -> dict[str, Any]:
@@ -66,3 +73,18 @@ def test_an_unexpected_error_is_a_bare_500_without_its_message() -> None:
     assert response.status_code == 500
     assert problem["status"] == 500
     assert "hunter2" not in response.body
+
+
+def test_a_401_asks_for_a_bearer_token_and_a_429_says_when_to_retry() -> None:
+    assert from_service_error(errors.Unauthenticated()).headers["WWW-Authenticate"] == "Bearer"
+    limited = from_service_error(errors.TooManyRequests("slow down", retry_after_seconds=60))
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "60"
+    assert body(limited)["retry_after"] == 60
+
+
+def test_a_response_that_breaks_its_own_schema_is_our_500_not_the_callers_422() -> None:
+    error = RequestValidationError([{"type": "string_type", "loc": ("response",), "msg": "bad", "input": None}])
+    response = from_request_validation(error)
+    assert response.status_code == 500
+    assert body(response)["type"].endswith("internal-error")
