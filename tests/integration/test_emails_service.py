@@ -212,3 +212,20 @@ def test_removing_an_address_while_it_becomes_primary_never_leaves_no_primary() 
     markers = {i["PK"].removeprefix("EMAIL#") for i in table.all_items() if i["SK"] == "EMAIL"}
     verified = {i["address"].lower() for i in table.all_items() if i.get("entity") == "email" and i["verified"]}
     assert markers == verified
+
+
+@pytest.mark.usefixtures("accounts")
+def test_an_account_being_deleted_cannot_claim_an_address() -> None:
+    outbox = Outbox()
+    emails = service(outbox=outbox)
+    emails.add(ADA, "work@example.com")
+    boto3.client("dynamodb").update_item(
+        TableName=os.environ["TABLE_NAME"],
+        Key={"PK": {"S": "ACCOUNT#sub-ada"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET #s = :deleting",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":deleting": {"S": "deleting"}},
+    )
+    with pytest.raises(ServiceError):
+        emails.verify(ADA, outbox.token("work@example.com"))
+    assert table.item("EMAIL#work@example.com", "EMAIL") is None

@@ -127,6 +127,18 @@ class EmailStore:
                     }
                 }
             )
+        else:
+            # An account being deleted claims nothing: its erasure may already have run.
+            actions.append(
+                {
+                    "ConditionCheck": {
+                        "Key": marshal(keys.profile_key(sub)),
+                        "ConditionExpression": "#status = :active",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": values(active=ACTIVE),
+                    }
+                }
+            )
         try:
             self.table.transact(actions)
         except TransactionCancelled as exc:
