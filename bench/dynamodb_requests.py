@@ -166,6 +166,37 @@ def email_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[st
     ]
 
 
+def spending_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any]]]]:
+    """The spending function's routes, on an account with a request already on file."""
+    from functions.profile import app as profile  # noqa: PLC0415 (after the environment is set)
+    from functions.spending import app as spending  # noqa: PLC0415
+
+    def call_spending(sample: str, sub: str, **kwargs: Any) -> dict[str, Any]:
+        event = http_event(f"spending/{sample}", sub=sub, **kwargs)
+        return dict(zip(("status", "headers", "body"), call(spending.lambda_handler, event), strict=True))
+
+    def account(sub: str) -> Callable[[], None]:
+        def setup() -> None:
+            call(profile.lambda_handler, http_event("profile/create_account", sub=sub, body={"user_id": sub}))
+            call_spending("request_limit_increase", sub)
+
+        return setup
+
+    return [
+        ("GET /v1/billing/spending", account("spend1"), lambda: call_spending("get_spending", "spend1")),
+        (
+            "POST /v1/billing/spending-limit-requests",
+            account("spend2"),
+            lambda: call_spending("request_limit_increase", "spend2"),
+        ),
+        (
+            "GET /v1/billing/spending-limit-requests",
+            account("spend3"),
+            lambda: call_spending("list_limit_requests", "spend3"),
+        ),
+    ]
+
+
 def measure() -> list[tuple[str, int, int, Counter[str]]]:
     _environment()
     rows = []
@@ -185,7 +216,7 @@ def measure() -> list[tuple[str, int, int, Counter[str]]]:
         # Metrics (EMF lines on stdout) and Powertools' empty-metrics warning are not the point here.
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for route, setup, request in scenarios() + email_scenarios():
+            for route, setup, request in scenarios() + email_scenarios() + spending_scenarios():
                 setup()
                 counter.operations.clear()
                 response = request()
@@ -195,9 +226,9 @@ def measure() -> list[tuple[str, int, int, Counter[str]]]:
 
 def main() -> None:
     print(f"DynamoDB requests per API call (budget {BUDGET}, no Scan; {', '.join(sorted(EXEMPT))} exempt)")
-    print(f"{'route':<36}{'status':>7}{'requests':>10}  {'operations':<56}verdict")
+    print(f"{'route':<42}{'status':>7}{'requests':>10}  {'operations':<56}verdict")
     for route, status, total, operations in measure():
         ops = ", ".join(f"{name}×{n}" for name, n in sorted(operations.items()))
         ok = "Scan" not in operations and (total <= BUDGET or route in EXEMPT)
         verdict = ("exempt" if route in EXEMPT else "within") if ok else "OVER"
-        print(f"{route:<36}{status:>7}{total:>10}  {ops:<56}{verdict}")
+        print(f"{route:<42}{status:>7}{total:>10}  {ops:<56}{verdict}")

@@ -157,3 +157,81 @@ class EmailDeliveryFailed(ServiceError):
     status = 502
     kind = "email-delivery-failed"
     title = "The email could not be sent"
+
+
+# ---------------------------------------------------------------- billing: cards and holds
+class CardDeclined(ServiceError):
+    """The card was declined (at attachment or at the pre-authorization); nothing is kept."""
+
+    status = 402
+    kind = "card-declined"
+    title = "The card was declined"
+
+    def __init__(self, detail: str, *, decline_code: str | None, code: str | None = None) -> None:
+        super().__init__(detail, decline_code=decline_code or "generic_decline", code=code or "card_declined")
+
+
+class PaymentMethodNotFound(ServiceError):
+    status = 404
+    kind = "payment-method-not-found"
+    title = "No such payment method"
+
+
+class DuplicateCard(ServiceError):
+    status = 409
+    kind = "duplicate-card"
+    title = "This card is already on the account"
+
+
+class CardLimitReached(ServiceError):
+    status = 409
+    kind = "card-limit-reached"
+    title = "The account has as many cards as it may keep"
+
+
+class CardNotVerified(ServiceError):
+    status = 409
+    kind = "card-not-verified"
+    title = "The card has not been verified yet"
+
+
+class DefaultCardRequired(ServiceError):
+    status = 409
+    kind = "default-card-required"
+    title = "A paid plan needs a verified default card"
+
+
+class NotAPaidPlan(ServiceError):
+    status = 422
+    kind = "not-a-paid-plan"
+    title = "Only paid plans take a card pre-authorization"
+
+
+class IdempotencyKeyReused(ServiceError):
+    status = 422
+    kind = "idempotency-key-reused"
+    title = "This Idempotency-Key was used with another request"
+
+
+class RequestInProgress(ServiceError):
+    status = 409
+    kind = "request-in-progress"
+    title = "A request with this Idempotency-Key is still running; retry it shortly"
+
+
+class PaymentProviderUnavailable(ServiceError):
+    status = 503
+    kind = "payment-provider-unavailable"
+    title = "The payment provider could not be reached; retry later"
+
+
+class InvalidCursor(ServiceError):
+    status = 400
+    kind = "invalid-cursor"
+    title = "The cursor is not valid"
+
+
+class LimitRequestsExceeded(ServiceError):
+    status = 409
+    kind = "limit-requests-exceeded"
+    title = "Too many open limit-increase requests"

@@ -26,6 +26,8 @@ class Settings(BaseModel):
     email_from: str | None = None
     # The web app, for links in emails (e.g. the verification link).
     web_app_url: str = "http://localhost:3000"
+    # The EventBridge bus of usage events, where `SpendingLimitReached` is published too.
+    event_bus_name: str | None = None
     # The avatar bucket, and the base URL its published avatars are served from (CloudFront).
     avatar_bucket: str | None = Field(default=None, min_length=3)
     avatar_base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")

@@ -48,3 +48,8 @@ def dynamodb_client() -> Any:
 @per_container
 def sesv2_client() -> Any:
     return boto3.client("sesv2", config=AWS_CLIENT_CONFIG)
+
+
+@per_container
+def events_client() -> Any:
+    return boto3.client("events", config=AWS_CLIENT_CONFIG)

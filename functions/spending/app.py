@@ -1,0 +1,69 @@
+"""Spending routes: month-to-date spend against the plan's limit, and requests for a higher limit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from account_billing.api import caller_of, create_resolver, json_response, responses
+from account_billing.data.accounts import AccountStore
+from account_billing.data.spending import SpendStore
+from account_billing.data.table import Table
+from account_billing.models.spending_requests import LimitIncreaseRequest
+from account_billing.models.spending_responses import LimitIncreasePage, LimitIncreaseView, SpendingView
+from account_billing.observability import logger, metrics
+from account_billing.settings import get_settings
+from account_billing.spending import SpendingService
+from account_billing.wiring import dynamodb_client, per_container
+
+app = create_resolver()
+
+
+def _no_publishing(_: dict[str, Any]) -> None:
+    raise RuntimeError("the spending routes publish no events")
+
+
+@per_container
+def spending() -> SpendingService:
+    table = Table(dynamodb_client(), get_settings().table_name)
+    return SpendingService(AccountStore(table), SpendStore(table), publish=_no_publishing)
+
+
+@app.get(
+    "/v1/billing/spending",
+    summary="Month-to-date spend against the plan's monthly limit",
+    responses=responses(200, SpendingView, "This month's spending", 401, 404),
+)
+def get_spending() -> Response[str]:
+    return json_response(spending().view(caller_of(app)))
+
+
+@app.post(
+    "/v1/billing/spending-limit-requests",
+    summary="Ask for a higher monthly spending limit",
+    responses=responses(201, LimitIncreaseView, "Recorded; we will be in touch", 401, 404, 409, 422),
+)
+def request_limit_increase(request: LimitIncreaseRequest) -> Response[str]:
+    return json_response(spending().request_increase(caller_of(app), request), status=201)
+
+
+@app.get(
+    "/v1/billing/spending-limit-requests",
+    summary="The account's limit-increase requests, newest first",
+    responses=responses(200, LimitIncreasePage, "A page of requests", 400, 401, 422),
+)
+def list_limit_requests(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Response[str]:
+    return json_response(spending().limit_requests(caller_of(app), limit, cursor))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
