@@ -48,6 +48,8 @@ def build() -> dict[str, Any]:
     )
     for spec in sorted(functions(template).values(), key=lambda s: s.code_uri):
         module = function_module(spec.code_uri)
+        if not hasattr(module, "app"):  # not an HTTP function (S3 events, schedules)
+            continue
         merge.add_schema(module.app.get_openapi_schema(title=TITLE, version=VERSION))
     document = json.loads(merge.get_openapi_json_schema())
     for route in http_routes(template):
