@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from bench import cold_start, dynamodb_requests
+from bench import cold_start, dynamodb_requests, sweeper
 
 if __name__ == "__main__":
     cold_start.main()
     print()
     dynamodb_requests.main()
+    print()
+    sweeper.main()

@@ -61,6 +61,7 @@ dynamodb_client().meta.events.register("before-send.dynamodb", canned)
 class Context:
     function_name = "bench"; memory_limit_in_mb = 512; aws_request_id = "bench"
     invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:bench"
+    def get_remaining_time_in_millis(self): return 300_000
 event = json.load(open(sys.argv[1]))
 app.lambda_handler(event, Context())
 print(init - start, time.perf_counter() - start)
@@ -78,6 +79,15 @@ def _environment(code_uri: str, variables: dict[str, object]) -> dict[str, str]:
         AWS_SECRET_ACCESS_KEY="bench",  # a placeholder: nothing reaches AWS
         TABLE_NAME="bench-table",
         STAGE="bench",
+        AVATAR_BUCKET="bench-avatars",
+        AVATAR_BASE_URL="https://avatars.example.test",
+        # the billing functions' resources (placeholders: nothing is called)
+        IDEMPOTENCY_TABLE_NAME="bench-idempotency",
+        STRIPE_SECRET_KEY_PARAMETER="/bench/stripe-secret-key",
+        RELEASE_SCHEDULE_GROUP="bench-hold-releases",
+        RELEASE_FUNCTION_ARN="arn:aws:lambda:eu-west-1:123456789012:function:bench-preauth-release",
+        RELEASE_SCHEDULER_ROLE_ARN="arn:aws:iam::123456789012:role/bench-scheduler",
+        RELEASE_DEAD_LETTER_QUEUE_ARN="arn:aws:sqs:eu-west-1:123456789012:bench-dlq",
     )
     env.update({k: v for k, v in variables.items() if isinstance(v, str)})
     return env

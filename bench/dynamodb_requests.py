@@ -19,7 +19,12 @@ from local.template import create_tables, load_template
 from tests.support.events import call, http_event
 
 BUDGET = 2
-EXEMPT = {"DELETE /v1/account"}
+EXEMPT = {
+    "DELETE /v1/account",
+    # Money-moving: the idempotency record (claimed, then completed), the account, the hold
+    # recorded before Stripe is called, and its outcome written after (DESIGN §3, §6).
+    "POST /v1/billing/payment-methods",
+}
 
 
 class RequestCounter:
@@ -166,6 +171,110 @@ def email_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[st
     ]
 
 
+def avatar_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any]]]]:
+    """The avatar function's routes; removal on an account whose avatar was published."""
+    from functions.avatar import app as avatar  # noqa: PLC0415 (after the environment is set)
+    from functions.profile import app as profile  # noqa: PLC0415
+    from tests.avatars.corpus import photo_jpeg  # noqa: PLC0415
+    from tests.support.avatars import AvatarClient  # noqa: PLC0415
+
+    def handler(event: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+        return lambda: dict(zip(("status", "headers", "body"), call(avatar.lambda_handler, event), strict=True))
+
+    def account(sub: str, *, with_avatar: bool = False) -> Callable[[], None]:
+        def setup() -> None:
+            call(profile.lambda_handler, http_event("profile/create_account", sub=sub, body={"user_id": sub}))
+            if with_avatar:
+                AvatarClient(sub).upload(photo_jpeg())
+
+        return setup
+
+    return [
+        ("POST /v1/account/avatar", account("avatar1"), handler(http_event("avatar/request_upload", sub="avatar1"))),
+        (
+            "DELETE /v1/account/avatar",
+            account("avatar2", with_avatar=True),
+            handler(http_event("avatar/remove_avatar", sub="avatar2")),
+        ),
+    ]
+
+
+def _billing_environment(session: Any, names: dict[str, str]) -> None:
+    """The payment_methods function's environment: the Stripe simulator, the idempotency table,
+    the hold release schedule group and dead-letter queue."""
+    import stripe_simulator  # noqa: PLC0415
+
+    stripe_simulator.install(stripe_simulator.Simulator())
+    session.client("scheduler").create_schedule_group(Name="bench-hold-releases")
+    queue = session.client("sqs").create_queue(QueueName="bench-hold-release-dlq")["QueueUrl"]
+    os.environ.update(
+        STRIPE_MODE="simulator",
+        IDEMPOTENCY_TABLE_NAME=names["IdempotencyTable"],
+        RELEASE_SCHEDULE_GROUP="bench-hold-releases",
+        RELEASE_FUNCTION_ARN="arn:aws:lambda:eu-west-1:123456789012:function:bench-preauth-release",
+        RELEASE_SCHEDULER_ROLE_ARN="arn:aws:iam::123456789012:role/bench-scheduler",
+        RELEASE_DEAD_LETTER_QUEUE_ARN=f"arn:aws:sqs:eu-west-1:123456789012:{queue.rsplit('/', 1)[-1]}",
+    )
+
+
+def payment_method_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any]]]]:
+    """The card routes, on accounts that already have a Stripe customer and cards."""
+    from functions.payment_methods import app as payment_methods  # noqa: PLC0415 (after the environment is set)
+    from functions.profile import app as profile  # noqa: PLC0415
+
+    cards: dict[str, list[str]] = {}
+
+    def call_cards(sample: str, sub: str, **kwargs: Any) -> dict[str, Any]:
+        event = http_event(f"payment_methods/{sample}", sub=sub, **kwargs)
+        return dict(zip(("status", "headers", "body"), call(payment_methods.lambda_handler, event), strict=True))
+
+    def account(sub: str, *numbers: str) -> Callable[[], None]:
+        def setup() -> None:
+            call(profile.lambda_handler, http_event("profile/create_account", sub=sub, body={"user_id": sub}))
+            for number, card in enumerate(numbers):
+                added = call_cards(
+                    "add_payment_method",
+                    sub,
+                    body={"payment_method": card},
+                    headers={"idempotency-key": f"bench-{sub}-{number}"},
+                )
+                cards.setdefault(sub, []).append(added["body"]["payment_method"]["id"])
+
+        return setup
+
+    def on_card(sample: str, sub: str, index: int) -> Callable[[], dict[str, Any]]:
+        return lambda: call_cards(sample, sub, path_parameters={"payment_method_id": cards[sub][index]})
+
+    return [
+        ("POST /v1/billing/setup-intent", account("card1"), lambda: call_cards("create_setup_intent", "card1")),
+        (
+            "POST /v1/billing/payment-methods",
+            account("card2"),
+            lambda: call_cards(
+                "add_payment_method",
+                "card2",
+                body={"payment_method": "pm_card_visa"},
+                headers={"idempotency-key": "bench-card2-new"},
+            ),
+        ),
+        (
+            "GET /v1/billing/payment-methods",
+            account("card3", "pm_card_visa", "pm_card_mastercard"),
+            lambda: call_cards("list_payment_methods", "card3"),
+        ),
+        (
+            "PUT /v1/billing/payment-methods/{payment_method_id}/default",
+            account("card4", "pm_card_visa", "pm_card_mastercard"),
+            on_card("set_default_payment_method", "card4", 1),
+        ),
+        (
+            "DELETE /v1/billing/payment-methods/{payment_method_id}",
+            account("card5", "pm_card_visa", "pm_card_mastercard"),
+            on_card("remove_payment_method", "card5", 0),
+        ),
+    ]
+
+
 def spending_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any]]]]:
     """The spending function's routes, on an account with a request already on file."""
     from functions.profile import app as profile  # noqa: PLC0415 (after the environment is set)
@@ -209,6 +318,10 @@ def measure() -> list[tuple[str, int, int, Counter[str]]]:
             EmailIdentity=template["Parameters"]["EmailSenderDomain"]["Default"]
         )
         os.environ["EMAIL_FROM"] = template["Parameters"]["EmailFromAddress"]["Default"]
+        s3 = session.client("s3")
+        s3.create_bucket(Bucket="bench-avatars", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        os.environ.update(AVATAR_BUCKET="bench-avatars", AVATAR_BASE_URL="https://avatars.example.test")
+        _billing_environment(session, names)
         counter = RequestCounter()
         boto3.setup_default_session()
         boto3.DEFAULT_SESSION.events.register("before-call.dynamodb.*", counter)  # type: ignore[union-attr]
@@ -216,7 +329,8 @@ def measure() -> list[tuple[str, int, int, Counter[str]]]:
         # Metrics (EMF lines on stdout) and Powertools' empty-metrics warning are not the point here.
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for route, setup, request in scenarios() + email_scenarios() + spending_scenarios():
+            every = scenarios() + email_scenarios() + avatar_scenarios() + payment_method_scenarios()
+            for route, setup, request in every + spending_scenarios():
                 setup()
                 counter.operations.clear()
                 response = request()

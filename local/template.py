@@ -37,6 +37,8 @@ class HttpRoute:
     path: str  # API Gateway form: /v1/users/{user_id}
     function: str  # logical id of the function
     public: bool  # no JWT authorizer on this route
+    authorizer: str | None = None  # name of the route's authorizer (None when public)
+    scopes: tuple[str, ...] = ()  # authorization scopes the route requires (one is enough)
 
     @property
     def route_key(self) -> str:
@@ -75,6 +77,16 @@ def functions(template: dict[str, Any]) -> dict[str, FunctionSpec]:
     return specs
 
 
+def _default_authorizer(template: dict[str, Any], api: Any) -> str | None:
+    """The DefaultAuthorizer of the HTTP API an event names (`ApiId: !Ref X`), or of the implicit one."""
+    api_id = api.get("Ref") if isinstance(api, dict) else None
+    props = template["Resources"].get(api_id, {}).get("Properties") if api_id else None
+    if props is None:
+        props = template.get("Globals", {}).get("HttpApi", {})
+    authorizer = (props.get("Auth") or {}).get("DefaultAuthorizer")
+    return authorizer if isinstance(authorizer, str) else None
+
+
 def http_routes(template: dict[str, Any]) -> list[HttpRoute]:
     """Every HttpApi event of every function, with whether it skips the JWT authorizer."""
     routes = []
@@ -83,8 +95,18 @@ def http_routes(template: dict[str, Any]) -> list[HttpRoute]:
             if event["Type"] != "HttpApi":
                 continue
             props = event["Properties"]
-            public = props.get("Auth", {}).get("Authorizer") == "NONE"
-            routes.append(HttpRoute(props["Method"].upper(), props["Path"], name, public))
+            auth = props.get("Auth", {})
+            authorizer = auth.get("Authorizer") or _default_authorizer(template, props.get("ApiId"))
+            public = authorizer in (None, "NONE")
+            route = HttpRoute(
+                props.get("Method", "ANY").upper(),
+                props.get("Path", "$default"),
+                name,
+                public,
+                authorizer=None if public else authorizer,
+                scopes=tuple(auth.get("AuthorizationScopes") or ()),
+            )
+            routes.append(route)
     return routes
 
 

@@ -13,9 +13,10 @@ from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
 
 from account_billing.wiring import reset_containers
-from local.template import create_tables, load_template
+from local.template import create_tables, load_template, resources
 
 STACK = "test"
+AVATAR_BASE_URL = "https://avatars.example.test"
 
 # Powertools reads these when a function module is imported, as Lambda sets them before that.
 os.environ.update(
@@ -65,10 +66,19 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         template = load_template()
         names = create_tables(client, template, STACK)
         monkeypatch.setenv("TABLE_NAME", names["AccountTable"])
+        monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", names["IdempotencyTable"])
         # the template's SES sender identity, and the sender address the emails function gets
         parameters = template["Parameters"]
         boto3.client("sesv2").create_email_identity(EmailIdentity=parameters["EmailSenderDomain"]["Default"])
         monkeypatch.setenv("EMAIL_FROM", parameters["EmailFromAddress"]["Default"])
+        # the template's buckets; the avatar bucket's published objects served from a CDN URL
+        for logical in resources(template, "AWS::S3::Bucket"):
+            names[logical] = f"{STACK}-{logical}".lower()
+            boto3.client("s3").create_bucket(
+                Bucket=names[logical], CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+            )
+        monkeypatch.setenv("AVATAR_BUCKET", names["AvatarBucket"])
+        monkeypatch.setenv("AVATAR_BASE_URL", AVATAR_BASE_URL)
         yield names
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import emails
+from .avatars import state as avatars
 from .data import keys
 from .data.accounts import ACTIVE, AccountStore, EmailClaimed
 from .data.table import Table
@@ -44,14 +45,11 @@ def _timestamp(now: datetime) -> str:
     return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def avatar_view(item: Mapping[str, Any]) -> Avatar:
-    """The avatar as stored on the profile item, or initials when there is none."""
-    stored = item.get("avatar") or {}
+def avatar_view(item: Mapping[str, Any], *, public: bool = False, now: datetime | None = None) -> Avatar:
+    """The avatar as stored on the profile item (see `avatars.state`), with initials for when
+    there is no image. The public sees only the image in use."""
     return Avatar(
-        status=stored.get("status", "none"),
-        url=stored.get("url"),
-        thumbnail_url=stored.get("thumbnail_url"),
-        rejection_reason=stored.get("rejection_reason"),
+        **avatars.visible_state(item, now or datetime.now(UTC), public=public),
         initials=initials(item.get("first_name"), item.get("last_name")) or item["user_id"][0].upper(),
     )
 
@@ -75,7 +73,7 @@ def public_profile_view(item: Mapping[str, Any]) -> PublicProfileView:
     public = ("first_name", "last_name", "company", "job_title", "location", "bio", "country", "website")
     return PublicProfileView(
         user_id=item["user_id"],
-        avatar=avatar_view(item),
+        avatar=avatar_view(item, public=True),
         member_since=item["created_at"],
         **{name: item.get(name) for name in public},
     )

@@ -37,6 +37,7 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, Any] |
 _PROBLEM_DESCRIPTIONS = {
     400: "Malformed JSON",
     401: "No verified identity",
+    402: "Card declined (decline_code says why)",
     404: "Not found",
     409: "Conflict",
     412: "If-Match failed",
@@ -44,6 +45,7 @@ _PROBLEM_DESCRIPTIONS = {
     422: "Invalid input",
     429: "Too many requests (see Retry-After)",
     502: "An upstream service failed; retry later",
+    503: "The payment provider is unavailable; retry later",
 }
 
 

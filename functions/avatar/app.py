@@ -1,0 +1,54 @@
+"""Avatar routes: a presigned POST to upload an image, and removal of the published avatar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from account_billing.api import caller_of, create_resolver, json_response, responses
+from account_billing.avatars.service import AvatarService
+from account_billing.avatars.storage import AvatarStorage, s3_client
+from account_billing.data.avatars import AvatarStore
+from account_billing.data.table import Table
+from account_billing.models.avatar_requests import AvatarUploadRequest
+from account_billing.models.avatar_responses import AvatarUpload
+from account_billing.observability import logger, metrics
+from account_billing.settings import get_settings
+from account_billing.wiring import dynamodb_client, per_container
+
+app = create_resolver()
+
+
+@per_container
+def avatars() -> AvatarService:
+    settings = get_settings()
+    table = Table(dynamodb_client(), settings.table_name)
+    return AvatarService(AvatarStore(table), AvatarStorage.from_settings(s3_client(), settings))
+
+
+@app.post(
+    "/v1/account/avatar",
+    summary="A presigned POST to upload an avatar (JPEG or PNG, at most 20 MB)",
+    responses=responses(200, AvatarUpload, "The upload form", 401, 404, 422),
+)
+def request_upload(request: AvatarUploadRequest) -> Response[str]:
+    return json_response(avatars().request_upload(caller_of(app), request))
+
+
+@app.delete(
+    "/v1/account/avatar",
+    summary="Remove the avatar (the profile shows initials again)",
+    responses=responses(204, None, "Removed (or there was none)", 401, 404),
+)
+def remove_avatar() -> Response[None]:
+    avatars().remove(caller_of(app))
+    return Response(204, headers={"Cache-Control": "no-store"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,160 @@
+"""Card routes: collect a card (SetupIntent), add it with its pre-authorization hold, list the
+cards, choose the default, remove one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+import boto3
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from account_billing.api import caller_of, create_resolver, json_response, responses
+from account_billing.billing.cards import PaymentMethodService
+from account_billing.billing.gateway import StripeGateway, gateway_for
+from account_billing.billing.idempotency import Replayable, idempotency_config, idempotent_add
+from account_billing.billing.scheduling import ReleaseScheduler
+from account_billing.billing.settings import billing_settings
+from account_billing.data.table import Table
+from account_billing.identity import Caller
+from account_billing.models.billing_requests import PAYMENT_METHOD_ID, AddPaymentMethodRequest
+from account_billing.models.billing_responses import CardAdded, PaymentMethodList, SetupIntentView
+from account_billing.observability import logger, metrics
+from account_billing.settings import get_settings
+from account_billing.wiring import AWS_CLIENT_CONFIG, dynamodb_client, per_container
+
+app = create_resolver()
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="idempotency-key",
+        min_length=8,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A unique key per card addition (a UUID); a retry with the same key returns the first answer",
+    ),
+]
+PaymentMethodIdPath = Annotated[str, Path(pattern=PAYMENT_METHOD_ID, max_length=253)]
+
+
+@per_container
+def table() -> Table:
+    return Table(dynamodb_client(), get_settings().table_name)
+
+
+@per_container
+def gateway() -> StripeGateway:
+    return gateway_for(billing_settings())
+
+
+@per_container
+def scheduler() -> ReleaseScheduler:
+    return ReleaseScheduler.from_settings(boto3.client("scheduler", config=AWS_CLIENT_CONFIG), billing_settings())
+
+
+@per_container
+def payment_methods() -> PaymentMethodService:
+    settings = billing_settings()
+    return PaymentMethodService(
+        table(),
+        gateway(),
+        scheduler(),
+        currency=settings.currency,
+        release_delay=timedelta(minutes=settings.hold_release_delay_minutes),
+    )
+
+
+@per_container
+def idempotency() -> IdempotencyConfig:
+    return idempotency_config()
+
+
+@per_container
+def add_card_once() -> Any:
+    table_name = billing_settings().idempotency_table_name
+    if not table_name:
+        raise RuntimeError("IDEMPOTENCY_TABLE_NAME is not set")
+    return idempotent_add(payment_methods(), table_name, idempotency(), dynamodb_client())
+
+
+@app.post(
+    "/v1/billing/setup-intent",
+    summary="A SetupIntent's client secret, for Stripe.js to collect a card (card numbers never reach this API)",
+    responses=responses(200, SetupIntentView, "The client secret", 401, 404, 503),
+)
+def setup_intent() -> Response[str]:
+    return json_response(payment_methods().setup_intent(caller_of(app)))
+
+
+@app.post(
+    "/v1/billing/payment-methods",
+    summary="Add a card: attach it and verify it with a temporary hold of the plan's pre-authorization",
+    responses={
+        **responses(
+            201,
+            CardAdded,
+            "The card is verified; the hold is placed and will be released",
+            400,
+            401,
+            402,
+            404,
+            409,
+            422,
+            503,
+        ),
+        202: {
+            "description": "3-D Secure needed: finish it with client_secret in the browser",
+            "content": {"application/json": {"model": CardAdded}},
+        },
+    },
+)
+def add_payment_method(request: AddPaymentMethodRequest, idempotency_key: IdempotencyKey) -> Response[str]:
+    caller: Caller = caller_of(app)
+    answer: Replayable = add_card_once()(caller, request, idempotency_key)
+    return Response(
+        status_code=answer.status,
+        content_type="application/json",
+        body=CardAdded.model_validate(answer.body).model_dump_json(),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@app.get(
+    "/v1/billing/payment-methods",
+    summary="The account's cards: brand, last 4 digits, expiry, default, verification and hold",
+    responses=responses(200, PaymentMethodList, "The cards", 401, 404),
+)
+def list_payment_methods() -> Response[str]:
+    return json_response(payment_methods().list(caller_of(app)))
+
+
+@app.put(
+    "/v1/billing/payment-methods/<payment_method_id>/default",
+    summary="Make a verified card the default",
+    responses=responses(204, None, "It is the default now", 401, 404, 409, 422, 503),
+)
+def set_default(payment_method_id: PaymentMethodIdPath) -> Response[None]:
+    payment_methods().set_default(caller_of(app), payment_method_id)
+    return Response(204, headers={"Cache-Control": "no-store"})
+
+
+@app.delete(
+    "/v1/billing/payment-methods/<payment_method_id>",
+    summary="Remove a card (not the default while a paid plan needs it and no other verified card exists)",
+    responses=responses(204, None, "Removed", 401, 404, 409, 422, 503),
+)
+def remove(payment_method_id: PaymentMethodIdPath) -> Response[None]:
+    payment_methods().remove(caller_of(app), payment_method_id)
+    return Response(204, headers={"Cache-Control": "no-store"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency().register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,0 +1,56 @@
+"""The avatar routes' logic: a presigned upload, and removal of the published avatar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from ..data.avatars import AvatarStore
+from ..identity import Caller
+from ..models.avatar_requests import AvatarUploadRequest
+from ..models.avatar_responses import AvatarUpload
+from ..observability import metrics
+from . import keys, state
+from .policy import EXPIRES_IN_SECONDS, MAX_BYTES, presigned_post
+from .storage import AvatarStorage
+
+# After the form expires, an upload sent just in time still has this long to land and be
+# checked; past it, the avatar stops showing as pending.
+PENDING_GRACE = timedelta(minutes=10)
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class AvatarService:
+    def __init__(self, store: AvatarStore, storage: AvatarStorage, clock: Callable[[], datetime] | None = None) -> None:
+        self.store = store
+        self.storage = storage
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def request_upload(self, caller: Caller, request: AvatarUploadRequest) -> AvatarUpload:
+        """A form to upload one image to a fresh key; the avatar is pending until it is checked."""
+        now = self.clock()
+        upload_id = keys.new_upload_id(int(now.timestamp() * 1000))
+        expires_at = now + timedelta(seconds=EXPIRES_IN_SECONDS)
+        self.store.request_upload(caller.sub, upload_id, _timestamp(expires_at + PENDING_GRACE))
+        form = presigned_post(
+            self.storage.s3, self.storage.bucket, keys.upload_key(caller.sub, upload_id), request.content_type
+        )
+        metrics.add_metric(name="AvatarUploadRequested", unit="Count", value=1)
+        return AvatarUpload(
+            upload_id=upload_id,
+            url=form["url"],
+            fields=form["fields"],
+            content_type=request.content_type,
+            max_bytes=MAX_BYTES,
+            expires_at=expires_at,
+        )
+
+    def remove(self, caller: Caller) -> None:
+        """Remove the published avatar (the profile shows initials again) and its objects.
+        Idempotent: with no avatar, nothing changes."""
+        item = self.store.remove(caller.sub)
+        avatar = item.get("avatar") or {}
+        self.storage.sweep(caller.sub, state.decided_upload(avatar), state.objects_in_use(avatar))

@@ -1,0 +1,184 @@
+"""What the S3-triggered validator does with an upload: decide, publish or reject, clean up.
+
+The checks of the bytes themselves live in `images` (Pillow), handed in as an `Inspector` so
+that this module, and everything that imports it, stays free of Pillow.
+
+Every step is idempotent and ordered so that a repeated, late or interrupted run converges:
+objects are published under keys derived from the upload id (a rerun writes the same keys),
+the profile changes by compare-and-set on the last decided upload, and what a run supersedes
+or leaves behind is swept by the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from ..data.accounts import ACTIVE
+from ..data.avatars import AvatarStore
+from ..data.table import ConditionFailed
+from ..errors import ConcurrentUpdate
+from ..observability import logger, metrics
+from . import keys, state
+from .policy import MAX_BYTES
+from .storage import AvatarStorage
+
+# How many times a decision is retried when other decisions keep landing first.
+DECIDE_ATTEMPTS = 5
+# An upload id issued before the account existed belongs to an earlier account of the same
+# subject (deleted since): it is discarded. The leeway absorbs clock differences between hosts.
+CLOCK_LEEWAY = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedImage:
+    data: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A valid upload, re-encoded: the avatar and its thumbnail, free of metadata."""
+
+    avatar: EncodedImage
+    thumbnail: EncodedImage
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An invalid upload: a stable code and a reason its owner understands."""
+
+    code: str
+    reason: str
+
+
+Verdict = Accepted | Rejected
+Inspector = Callable[[bytes], Verdict]
+
+EMPTY = Rejected("empty", "The file is empty. Choose a JPEG or PNG image.")
+TOO_LARGE = Rejected("too-large", f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB. Choose a smaller image.")
+
+
+class Outcome(StrEnum):
+    PUBLISHED = "published"  # the upload is the avatar now
+    REJECTED = "rejected"  # the upload was invalid; the reason is on the profile
+    DUPLICATE = "duplicate"  # this upload was already decided (a repeated event)
+    SUPERSEDED = "superseded"  # a newer upload was already decided: this one is discarded
+    ORPHANED = "orphaned"  # the account is gone (or newer than the upload): nothing kept
+    GONE = "gone"  # the upload was already processed and deleted
+    IGNORED = "ignored"  # not an upload
+
+
+def _timestamp(now: datetime) -> str:
+    return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _owns(item: Mapping[str, Any] | None, upload: keys.Upload) -> bool:
+    """Whether the upload belongs to the active account it names."""
+    if item is None or item.get("status") != ACTIVE:
+        return False
+    created = datetime.fromisoformat(item["created_at"])
+    return keys.issued_at(upload.upload_id) >= created - CLOCK_LEEWAY
+
+
+def size_verdict(size: int) -> Rejected | None:
+    """The verdict on an upload's size alone (known before reading it), if it decides."""
+    if size == 0:
+        return EMPTY
+    if size > MAX_BYTES:
+        return TOO_LARGE
+    return None
+
+
+class AvatarValidator:
+    def __init__(
+        self,
+        store: AvatarStore,
+        storage: AvatarStorage,
+        inspect: Inspector,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.storage = storage
+        self.inspect = inspect
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def handle(self, key: str) -> Outcome:
+        """Process the object at `key` (URL-decoded), as an S3 ObjectCreated event names it."""
+        upload = keys.parse_upload_key(key)
+        if upload is None:
+            return Outcome.IGNORED
+        item = self.store.get(upload.sub)
+        if item is None or not _owns(item, upload):
+            self.storage.delete([key])
+            return Outcome.ORPHANED
+        avatar = item.get("avatar") or {}
+        if not state.is_newer(upload.upload_id, avatar):
+            return self._settle(upload, avatar, discard=())
+        found = self.storage.read(key, MAX_BYTES)
+        if found is None:
+            return Outcome.GONE
+        verdict = size_verdict(found.size) or self.inspect(found.data)
+        return self._decide(upload, item, verdict)
+
+    def _decide(self, upload: keys.Upload, item: dict[str, Any], verdict: Verdict) -> Outcome:
+        now = _timestamp(self.clock())
+        published: list[str] = []
+        if isinstance(verdict, Accepted):
+            published = self._publish(upload, verdict)
+            url, thumbnail_url = (self.storage.url_of(key) for key in published)
+
+            def decision(previous: Mapping[str, Any]) -> dict[str, Any]:
+                return state.published(upload.upload_id, url, thumbnail_url, published, now)
+        else:
+
+            def decision(previous: Mapping[str, Any]) -> dict[str, Any]:
+                return state.rejected(previous, upload.upload_id, verdict.code, verdict.reason, now)
+
+        current: dict[str, Any] | None = item
+        for _ in range(DECIDE_ATTEMPTS):
+            if current is None or current.get("status") != ACTIVE:
+                self.storage.delete([*published, upload.key])
+                return Outcome.ORPHANED
+            avatar = current.get("avatar") or {}
+            if not state.is_newer(upload.upload_id, avatar):
+                return self._settle(upload, avatar, discard=published)
+            try:
+                decided = self.store.decide(upload.sub, state.decided_upload(avatar), decision(avatar))
+            except ConditionFailed as exc:
+                current = exc.item
+                continue
+            self._settle(upload, decided["avatar"], discard=())
+            return self._report(upload, verdict)
+        raise ConcurrentUpdate("Other uploads kept being decided first; the event will be retried.")
+
+    def _publish(self, upload: keys.Upload, accepted: Accepted) -> list[str]:
+        published = []
+        for name, image in (("avatar", accepted.avatar), ("thumbnail", accepted.thumbnail)):
+            key = keys.published_key(upload.sub, upload.upload_id, f"{name}.{image.extension}")
+            self.storage.put(key, image.data, image.content_type)
+            published.append(key)
+        return published
+
+    def _settle(self, upload: keys.Upload, avatar: Mapping[str, Any], discard: list[str] | tuple[()]) -> Outcome:
+        """Once `avatar` is decided: delete the upload, what this run published if not in use,
+        and every superseded avatar. Says whether the upload was this decision or an older one."""
+        in_use = state.objects_in_use(avatar)
+        self.storage.delete([key for key in discard if key not in in_use])
+        self.storage.sweep(upload.sub, state.decided_upload(avatar), in_use)
+        self.storage.delete([upload.key])
+        return Outcome.DUPLICATE if state.decided_upload(avatar) == upload.upload_id else Outcome.SUPERSEDED
+
+    def _report(self, upload: keys.Upload, verdict: Verdict) -> Outcome:
+        if isinstance(verdict, Accepted):
+            metrics.add_metric(name="AvatarPublished", unit="Count", value=1)
+            return Outcome.PUBLISHED
+        metrics.add_metric(name="AvatarRejected", unit="Count", value=1)
+        logger.info("Avatar upload rejected", extra={"upload_id": upload.upload_id, "code": verdict.code})
+        return Outcome.REJECTED

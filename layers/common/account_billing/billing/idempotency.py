@@ -1,0 +1,79 @@
+"""Adding a card is money-moving: a retried request (same caller, same Idempotency-Key) returns
+the first response and moves no money twice. Powertools Idempotency keeps the responses in the
+idempotency table; a concurrent duplicate is told to retry, and the same key with another body
+is refused. Declines are remembered like successes (a retry answers the same 402)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from ..errors import CardDeclined, IdempotencyKeyReused, RequestInProgress
+from ..identity import Caller
+from ..models.billing_requests import AddPaymentMethodRequest
+from .cards import PaymentMethodService
+
+# Stripe keeps idempotency keys for 24 hours; so do we.
+KEY_LIFETIME_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Replayable:
+    """A response as stored: status and JSON body."""
+
+    status: int
+    body: dict[str, Any]
+
+
+def idempotency_config() -> IdempotencyConfig:
+    return IdempotencyConfig(
+        event_key_jmespath="[caller, key]",
+        payload_validation_jmespath="request",
+        expires_after_seconds=KEY_LIFETIME_SECONDS,
+        raise_on_no_idempotency_key=True,
+    )
+
+
+def idempotent_add(
+    service: PaymentMethodService,
+    table_name: str,
+    config: IdempotencyConfig,
+    client: Any | None = None,
+) -> Callable[[Caller, AddPaymentMethodRequest, str], Replayable]:
+    """`service.add`, once per (caller, Idempotency-Key)."""
+    persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
+
+    @idempotent_function(data_keyword_argument="attempt", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
+    def add_card(attempt: dict[str, Any]) -> dict[str, Any]:
+        request = AddPaymentMethodRequest.model_validate(attempt["request"])
+        try:
+            outcome = service.add(Caller(attempt["caller"]), request, attempt["key"])
+        except CardDeclined as exc:
+            return {"status": exc.status, "declined": {"detail": exc.detail, **exc.extensions}}
+        return {"status": outcome.status, "body": outcome.body.model_dump(mode="json")}
+
+    def run(caller: Caller, request: AddPaymentMethodRequest, key: str) -> Replayable:
+        attempt = {"caller": caller.sub, "key": key, "request": request.model_dump(mode="json")}
+        try:
+            result = add_card(attempt=attempt)
+        except IdempotencyValidationError as exc:
+            raise IdempotencyKeyReused("This Idempotency-Key was already used with another request body.") from exc
+        except IdempotencyAlreadyInProgressError as exc:
+            raise RequestInProgress() from exc
+        if "declined" in result:
+            declined = dict(result["declined"])
+            raise CardDeclined(declined.pop("detail"), **declined)
+        return Replayable(result["status"], result["body"])
+
+    return run

@@ -1,0 +1,51 @@
+"""Billing's configuration, parsed once from the environment the template gives the billing
+functions (read when first needed, never at import time)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..wiring import per_container
+
+# Card networks keep an uncaptured authorization for seven days (five for some merchant-initiated
+# Visa payments); a hold is always released well before: at most four days after it is placed.
+MAX_RELEASE_DELAY_MINUTES = 4 * 24 * 60
+
+
+class BillingSettings(BaseModel):
+    """Field names are the environment variables, lowercased."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    # stripe: the real API, key from SSM; test: the same, refusing anything but a test key;
+    # simulator: the offline Stripe simulator of this process (tests and the local stack).
+    stripe_mode: Literal["stripe", "test", "simulator"] = "stripe"
+    stripe_secret_key_parameter: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9_.\-/]+$")
+    currency: str = Field(default="usd", pattern=r"^[a-z]{3}$")
+    hold_release_delay_minutes: int = Field(default=24 * 60, ge=1, le=MAX_RELEASE_DELAY_MINUTES)
+    # EventBridge Scheduler: the group of the one-time release schedules, their target and the
+    # role Scheduler assumes to invoke it, and the queue of deliveries that kept failing.
+    release_schedule_group: str | None = None
+    release_function_arn: str | None = None
+    release_scheduler_role_arn: str | None = None
+    release_dead_letter_queue_arn: str | None = None
+    # The sweeper's ceiling on Stripe requests per second (Stripe allows 25/s in test mode,
+    # 100/s live, shared with everything else that calls it).
+    sweeper_stripe_rate: float = Field(default=25.0, gt=0, le=100)
+    idempotency_table_name: str | None = None
+    # Stripe Price ids of the paid plans, per stage: {"developer": "price_...", ...}.
+    plan_price_ids: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("plan_price_ids", mode="before")
+    @classmethod
+    def _json(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) and value.strip() else value or {}
+
+
+@per_container
+def billing_settings() -> BillingSettings:
+    return BillingSettings.model_validate({name.lower(): value for name, value in os.environ.items()})

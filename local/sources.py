@@ -1,0 +1,154 @@
+"""Event sources that moto cannot deliver to a function: S3 notifications and EventBridge rules
+(through the internal queues `local.resources` sets up as their targets) and SQS event source
+mappings. A poller thread receives their messages and invokes the functions in-process with the
+events Lambda would receive."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote_plus
+
+from local.functions import FunctionRuntime, InvocationError
+from local.resources import AsyncDelivery, QueueSource
+
+log = logging.getLogger("local")
+
+MAX_ASYNC_ATTEMPTS = 3  # Lambda retries an asynchronous invocation twice
+
+
+@dataclass
+class EventPoller:
+    sqs: Any  # a boto3 SQS client on moto
+    runtime: FunctionRuntime
+    region: str
+    deliveries: list[AsyncDelivery]
+    queue_sources: list[QueueSource]
+    interval: float = 0.25
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if not (self.deliveries or self.queue_sources):
+            return
+        self._thread = threading.Thread(target=self._run, name="local-event-sources", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.poll()
+            except Exception:
+                log.exception("the local event poller failed; retrying")
+
+    def poll(self) -> int:
+        """Deliver what is waiting; the number of invocations made."""
+        invocations = 0
+        for delivery in self.deliveries:
+            invocations += self._deliver_async(delivery)
+        for source in self.queue_sources:
+            invocations += self._deliver_sqs(source)
+        return invocations
+
+    def _receive(self, queue_url: str, batch_size: int) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=batch_size,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        return messages
+
+    def _invoke(self, function: str, event: dict[str, Any], label: str) -> Any:
+        started = time.monotonic()
+        outcome = "error"
+        try:
+            result = self.runtime.invoke(function, event)
+            outcome = "ok"
+            return result
+        finally:
+            log.info("%s %s %.0f ms %s", label, outcome, (time.monotonic() - started) * 1000, function)
+
+    def _deliver_async(self, delivery: AsyncDelivery) -> int:
+        invocations = 0
+        for message in self._receive(delivery.queue_url, 10):
+            attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            try:
+                for event, label in async_events(delivery, json.loads(message["Body"])):
+                    self._invoke(delivery.function, event, label)
+                    invocations += 1
+            except InvocationError:
+                if attempts < MAX_ASYNC_ATTEMPTS:
+                    continue  # redelivered after the queue's visibility timeout
+                log.error("%s event for %s dropped after %d attempts", delivery.source, delivery.function, attempts)
+            self.sqs.delete_message(QueueUrl=delivery.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return invocations
+
+    def _deliver_sqs(self, source: QueueSource) -> int:
+        messages = self._receive(source.queue_url, source.batch_size)
+        if not messages:
+            return 0
+        event = {"Records": list(sqs_records(messages, source.queue_arn, self.region))}
+        try:
+            result = self._invoke(source.function, event, f"SQS {source.queue_arn.rsplit(':', 1)[-1]} x{len(messages)}")
+        except InvocationError:
+            return 1  # the whole batch comes back after its visibility timeout
+        failed = set()
+        if source.report_batch_item_failures and isinstance(result, dict):
+            failed = {item.get("itemIdentifier") for item in result.get("batchItemFailures") or []}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=source.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        return 1
+
+
+def sqs_records(messages: Iterable[dict[str, Any]], queue_arn: str, region: str) -> Iterable[dict[str, Any]]:
+    """SQS messages as the records of a Lambda SQS event."""
+    for message in messages:
+        attributes = {}
+        for name, value in (message.get("MessageAttributes") or {}).items():
+            attributes[name] = {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value.get("DataType"),
+            }
+        yield {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": attributes,
+            "md5OfBody": message.get("MD5OfBody"),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": region,
+        }
+
+
+def async_events(delivery: AsyncDelivery, body: dict[str, Any]) -> Iterable[tuple[dict[str, Any], str]]:
+    """The events a queued message stands for, with a log label: S3 invokes the function once
+    per record (and its test event never reaches a function); EventBridge sends the event."""
+    if delivery.source != "s3":
+        yield body, f"EVENT {delivery.origin} {body.get('detail-type', '')}"
+        return
+    if body.get("Event") == "s3:TestEvent":
+        return
+    for record in body.get("Records", []):
+        key = unquote_plus(record["s3"]["object"]["key"])
+        yield {"Records": [record]}, f"S3 {record['eventName']} s3://{delivery.origin}/{key}"

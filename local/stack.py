@@ -1,0 +1,357 @@
+"""The embedded local stack: moto as AWS, the template's resources in it, the functions in
+process behind a local API Gateway, the JWT authorizer, event sources and the scheduler clock.
+
+    with LocalStack(port=0) as stack:
+        token = stack.issue_token("alice")
+        httpx.get(f"{stack.base_url}/v1/account", headers={"Authorization": f"Bearer {token}"})
+
+moto keeps its state per process. A stack resets it when it starts alone; stacks running at the
+same time in one process share it, and stay apart by the unique prefix of their resource names.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib
+import logging
+import secrets
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import boto3
+import httpx
+from moto.server import ThreadedMotoServer
+
+from local import cdn
+from local.apigw import ApiContext, Cors, RouteTable
+from local.auth import TokenIssuer, load_or_create_key, public_jwk
+from local.config import ACCOUNT_ID, HOST, REGION, STATE_DIR, STRIPE_KEY_PARAMETER, StripeSettings, stripe_settings
+from local.functions import FunctionRuntime, LocalFunction
+from local.gateway import Gateway, HttpServer
+from local.identity import http_api_authorizers, issuer_for, pseudo_parameters, stack_parameters
+from local.intrinsics import Resolver, environment_strings
+from local.mailbox import sent_messages
+from local.openapi import merged_document
+from local.pages import LocalPages
+from local.resources import Provisioned, Provisioner
+from local.schedules import ScheduleClock
+from local.sources import EventPoller
+from local.template import ROOT, HttpRoute, functions, http_routes, load_template, resources
+
+log = logging.getLogger("local")
+
+_active: set[LocalStack] = set()
+_active_lock = threading.Lock()
+
+
+def _forget_stripe_simulator() -> None:
+    """A fresh offline Stripe for the next function that calls it (when the simulator is here)."""
+    try:
+        process = importlib.import_module("stripe_simulator.process")
+    except ModuleNotFoundError:
+        return
+    process.install(None)
+
+
+def _started[T](component: T | None) -> T:
+    if component is None:
+        raise RuntimeError("the local stack is not started")
+    return component
+
+
+class LocalStack:
+    """The whole service on this machine. `start()`/`stop()`, or use it as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        host: str = HOST,
+        template: Mapping[str, Any] | Path | None = None,
+        root: Path = ROOT,
+        stack_name: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        secret_values: Mapping[str, str] | None = None,
+        state_dir: Path = STATE_DIR,
+        clock_interval: float = 1.0,
+        poll_interval: float = 0.25,
+    ) -> None:
+        self.port = port
+        self.host = host
+        if template is None or isinstance(template, Path):
+            template = load_template() if template is None else load_template(template)
+        self.template: dict[str, Any] = copy.deepcopy(dict(template))
+        self.root = root
+        self.stack_name = stack_name or f"local-{secrets.token_hex(3)}"
+        self.parameters = dict(parameters or {})
+        self.secret_values = dict(secret_values or {})
+        self.state_dir = state_dir
+        self.clock_interval = clock_interval
+        self.poll_interval = poll_interval
+        self.region = REGION
+        self.account_id = ACCOUNT_ID
+        self.stripe: StripeSettings = stripe_settings(state_dir)
+        self._http: HttpServer | None = None
+        self._moto: ThreadedMotoServer | None = None
+        self._session: boto3.session.Session | None = None
+        self.moto_url = ""
+        self.runtime: FunctionRuntime | None = None
+        self.provisioned: Provisioned | None = None
+        self.clock: ScheduleClock | None = None
+        self.poller: EventPoller | None = None
+        self.issuer: TokenIssuer | None = None
+        self._openapi: dict[str, Any] | None = None
+        self._openapi_lock = threading.Lock()
+        self._placeholders: dict[str, str] = {}
+        self.resolver = Resolver(self.template, parameters={}, pseudo={})  # resolves for real once started
+        self.routes: list[HttpRoute] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_id(self) -> str:
+        return hashlib.sha256(self.stack_name.encode()).hexdigest()[:10]
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Self:
+        """Start everything; a busy port raises `PortInUseError` before anything else starts."""
+        self._http = HttpServer(self.host, self.port)
+        self.port = self._http.port
+        try:
+            self._start_aws()
+            self._provision()
+            self._start_functions()
+            self._serve()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every thread and server of the stack. Safe to call twice."""
+        for component in (self.clock, self.poller):
+            if component is not None:
+                component.stop()
+        self.clock = self.poller = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        if self.runtime is not None:
+            self.runtime.unload()
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        with _active_lock:
+            _active.discard(self)
+
+    def _start_aws(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self._moto.start()
+        moto_host, moto_port = self._moto.get_host_and_port()
+        self.moto_url = f"http://{moto_host}:{moto_port}"
+        with _active_lock:
+            if not _active:
+                # Alone in this process: start from an empty AWS and an empty Stripe simulator
+                # (both keep their state per process).
+                httpx.post(f"{self.moto_url}/moto-api/reset", timeout=10).raise_for_status()
+                _forget_stripe_simulator()
+            _active.add(self)
+        fake = "local"  # moto takes any credentials; these never reach AWS
+        self._session = boto3.session.Session(
+            aws_access_key_id=fake, aws_secret_access_key=fake, region_name=self.region
+        )
+
+    def client(self, service: str) -> Any:
+        """A boto3 client on the stack's moto."""
+        return _started(self._session).client(service, endpoint_url=self.moto_url)
+
+    def _provision(self) -> None:
+        parameters = stack_parameters(self.template, self.parameters)
+        self.resolver = Resolver(
+            self.template,
+            parameters=parameters,
+            pseudo=pseudo_parameters(self.stack_name, self.region),
+            placeholder=self._placeholder,
+        )
+        provisioner = Provisioner(
+            self.template,
+            stack=self.stack_name,
+            resolver=self.resolver,
+            client=self.client,
+            region=self.region,
+            account=self.account_id,
+            moto_url=self.moto_url,
+            secret_values=self.secret_values,
+        )
+        self.provisioned = provisioner.provision(api_id=self.api_id, api_endpoint=self.base_url)
+        for item in self.provisioned.not_emulated:
+            log.warning("not emulated locally: %s", item)
+        if self.stripe.secret_key and STRIPE_KEY_PARAMETER in parameters:
+            self.client("ssm").put_parameter(
+                Name=parameters[STRIPE_KEY_PARAMETER], Value=self.stripe.secret_key, Type="SecureString", Overwrite=True
+            )
+
+    def _placeholder(self, logical: str, attribute: str) -> str:
+        """A stand-in for an attribute of a resource the stack does not emulate."""
+        value = f"local-placeholder-{logical}-{attribute}".lower()
+        self._placeholders[value] = f"{logical}.{attribute} ({self.template['Resources'][logical]['Type']})"
+        return value
+
+    def _local_urls(self, environment: dict[str, str]) -> dict[str, str]:
+        """The gateway serves the distributions over plain HTTP: their https:// URLs become http://."""
+        secure = f"https://{self.host}:{self.port}{cdn.PATH_PREFIX}"
+        return {
+            name: value.replace(secure, secure.replace("https://", "http://", 1)) for name, value in environment.items()
+        }
+
+    def function_environment(self) -> dict[str, str | None]:
+        """What the Lambda runtime and the local stack add to every function's environment."""
+        config = self.state_dir / "aws-config-unused"  # keeps a developer's ~/.aws out of the way
+        return {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_CONFIG_FILE": str(config),
+            "AWS_SHARED_CREDENTIALS_FILE": str(config),
+            "AWS_PROFILE": None,
+            "AWS_DEFAULT_PROFILE": None,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_SAM_LOCAL": "true",  # as under `sam local`: Powertools Tracer stays off
+            "STRIPE_MODE": self.stripe.mode,
+        }
+
+    def _start_functions(self) -> None:
+        provisioned = _started(self.provisioned)
+        specs = {}
+        for logical_id, spec in functions(self.template).items():
+            name = provisioned.function_names[logical_id]
+            logging_config = self.resolver(self.template["Resources"][logical_id]["Properties"].get("LoggingConfig"))
+            specs[logical_id] = LocalFunction(
+                logical_id=logical_id,
+                name=name,
+                arn=self.resolver.attributes[(logical_id, "Arn")],
+                code_dir=(self.root / spec.code_uri).resolve(),
+                handler=spec.handler,
+                environment=self._local_urls(environment_strings(self.resolver(spec.environment))),
+                timeout=spec.timeout,
+                memory=spec.memory,
+                log_group=(logging_config or {}).get("LogGroup") or f"/aws/lambda/{name}",
+            )
+        for function in specs.values():
+            for variable, value in function.environment.items():
+                for placeholder, origin in self._placeholders.items():
+                    if placeholder in value:
+                        log.warning(
+                            "%s: %s uses %s, which is not emulated locally", function.logical_id, variable, origin
+                        )
+        layers = [
+            (self.root / str(res["Properties"]["ContentUri"])).resolve()
+            for res in resources(self.template, "AWS::Serverless::LayerVersion").values()
+        ]
+        self.runtime = FunctionRuntime(
+            self.stack_name, specs, layer_dirs=layers, aws_environment=self.function_environment()
+        )
+        self.runtime.load()
+
+    def _serve(self) -> None:
+        runtime, provisioned, http = _started(self.runtime), _started(self.provisioned), _started(self._http)
+        key = load_or_create_key(self.state_dir)
+        authorizers = http_api_authorizers(self.template, self.resolver, key)
+        self.issuer = issuer_for(authorizers, key)
+        apis = resources(self.template, "AWS::Serverless::HttpApi").values()
+        cors_config = next((self.resolver(api["Properties"].get("CorsConfiguration")) for api in apis), None)
+        self.routes = http_routes(self.template)
+        self.clock = ScheduleClock(
+            self.client("scheduler"),
+            provisioned,
+            runtime,
+            region=self.region,
+            account=self.account_id,
+            interval=self.clock_interval,
+        )
+        jwk = public_jwk(key)
+        origins = cdn.s3_origins(self.template, self.resolver)
+        s3 = self.client("s3")
+        pages = LocalPages(
+            openapi=self.openapi,
+            mailbox=lambda to: sent_messages(self.account_id, self.region, to),
+            schedules=self.clock.listing,
+            run_schedule=self.clock.run_now,
+            resources=self.describe,
+            jwks=lambda: {"keys": [jwk]},
+            cdn=lambda method, path: cdn.serve(s3, origins, method, path),
+        )
+        gateway = Gateway(
+            RouteTable(self.routes),
+            runtime,
+            ApiContext(self.api_id, self.account_id, f"{self.api_id}.execute-api.localhost"),
+            authorizers=authorizers,
+            cors=Cors.from_template(cors_config),
+            local_pages=pages,
+        )
+        http.serve(gateway)
+        self.poller = EventPoller(
+            self.client("sqs"),
+            runtime,
+            self.region,
+            provisioned.deliveries,
+            provisioned.queue_sources,
+            interval=self.poll_interval,
+        )
+        self.poller.start()
+        self.clock.start()
+
+    # ------------------------------------------------------------------ conveniences
+    def issue_token(self, sub: str = "alice", *, expires_in: int = 3600, **claims: Any) -> str:
+        """A token the stack's authorizer accepts; `claims` override (None removes one)."""
+        if self.issuer is None:
+            raise RuntimeError("the stack is not started")
+        return self.issuer.issue(sub, expires_in=expires_in, **claims)
+
+    def openapi(self) -> dict[str, Any]:
+        with self._openapi_lock:
+            if self._openapi is None:
+                modules = _started(self.runtime).modules
+                self._openapi = merged_document(modules, self.routes, server_url=self.base_url)
+            return self._openapi
+
+    def describe(self) -> dict[str, Any]:
+        provisioned = _started(self.provisioned)
+        return {
+            "stack": self.stack_name,
+            "api": self.base_url,
+            "aws_endpoint": self.moto_url,
+            "region": self.region,
+            "resources": provisioned.describe(),
+            "functions": dict(provisioned.function_names),
+            "stripe": self.stripe.mode,
+        }
+
+    def function_arn(self, function: str) -> str:
+        """The ARN a schedule or notification names the function by (`!GetAtt Function.Arn`)."""
+        return str(self.resolver.attributes[(function, "Arn")])
+
+    def invoke(self, function: str, event: Any) -> Any:
+        """Invoke a function of the stack directly, in-process."""
+        return _started(self.runtime).invoke(function, event)
+
+    def run_schedule(self, name: str) -> dict[str, Any]:
+        return _started(self.clock).run_now(name)
