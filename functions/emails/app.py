@@ -36,7 +36,7 @@ def emails() -> EmailService:
         raise RuntimeError("EMAIL_FROM is not configured")
     return EmailService(
         EmailStore(Table(dynamodb_client(), settings.table_name)),
-        send=SesMailer(sesv2_client(), settings.email_from),
+        send=SesMailer(sesv2_client, settings.email_from),
         web_app_url=settings.web_app_url,
     )
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .email_messages import Message
 
 
 class SesMailer:
-    def __init__(self, client: Any, sender: str) -> None:
+    """Sends through the SES client `client()` gives: created on the first email, so requests
+    that send nothing never pay for it."""
+
+    def __init__(self, client: Callable[[], Any], sender: str) -> None:
         self.client = client
         self.sender = sender
 
     def __call__(self, message: Message) -> None:
-        self.client.send_email(
+        self.client().send_email(
             FromEmailAddress=self.sender,
             Destination={"ToAddresses": [message.to]},
             Content={
