@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
+from local.config import ACCOUNT_ID
 from local.functions import FunctionRuntime, InvocationError
 from local.resources import AsyncDelivery, QueueSource
 
@@ -145,7 +146,8 @@ def async_events(delivery: AsyncDelivery, body: dict[str, Any]) -> Iterable[tupl
     """The events a queued message stands for, with a log label: S3 invokes the function once
     per record (and its test event never reaches a function); EventBridge sends the event."""
     if delivery.source != "s3":
-        yield body, f"EVENT {delivery.origin} {body.get('detail-type', '')}"
+        # EventBridge names the account in every event; moto's delivery leaves it out.
+        yield {"account": ACCOUNT_ID, **body}, f"EVENT {delivery.origin} {body.get('detail-type', '')}"
         return
     if body.get("Event") == "s3:TestEvent":
         return
