@@ -3,28 +3,20 @@ avatars served only through CloudFront, and each function allowed only its part 
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-from samtranslator.translator.transform import transform
 
 from local.template import ROOT, functions, load_template, resources
-from tests.template.test_template import PARAMETERS
+from tests.support.sam import transformed_template
 
 BUCKET_NAME = {"Fn::Sub": "${AWS::StackName}-avatars-${AWS::AccountId}"}
 BUCKET_ARN = "arn:${AWS::Partition}:s3:::${AWS::StackName}-avatars-${AWS::AccountId}"
 DISTRIBUTION_ARN = "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution"
-
-
-class _NoManagedPolicies:
-    def load(self) -> dict[str, str]:
-        return {}
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +25,8 @@ def template() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def transformed(template: dict[str, Any]) -> dict[str, Any]:
-    sam = copy.deepcopy(template)
-    for resource in sam["Resources"].values():
-        props = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
-            if key in props:
-                props[key] = f"s3://artifacts/{Path(props[key]).name}.zip"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-        return transform(sam, PARAMETERS, _NoManagedPolicies())  # type: ignore[arg-type]
+def transformed() -> dict[str, Any]:
+    return transformed_template()
 
 
 def statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]:

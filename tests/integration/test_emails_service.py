@@ -7,9 +7,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from threading import Barrier
 from typing import Any
 
 import boto3
@@ -29,6 +27,7 @@ from account_billing.errors import (
 )
 from account_billing.identity import Caller
 from tests.support import table
+from tests.support.concurrency import race as race_containers
 from tests.support.profile import ProfileClient
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -149,19 +148,7 @@ def test_a_failed_notice_does_not_undo_a_primary_change() -> None:
 
 
 def race(calls: list[Callable[[EmailService], Any]]) -> list[int]:
-    services = [service() for _ in calls]
-    barrier = Barrier(len(calls))
-
-    def run(index: int) -> int:
-        barrier.wait()
-        try:
-            calls[index](services[index])
-        except ServiceError as exc:
-            return exc.status
-        return 200
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, range(len(calls))))
+    return race_containers(calls, service)
 
 
 @pytest.mark.usefixtures("accounts")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
 from typing import Any
 
 import boto3
@@ -20,11 +18,11 @@ import pytest
 from account_billing.accounts import AccountService
 from account_billing.data.accounts import AccountStore
 from account_billing.data.table import Table
-from account_billing.errors import ServiceError
 from account_billing.http import versions_matching
 from account_billing.identity import Caller
 from account_billing.models.account_requests import ChangeUserIdRequest, CreateAccountRequest, UpdateProfileRequest
 from tests.support import table
+from tests.support.concurrency import race as race_containers
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -36,21 +34,7 @@ def container() -> AccountService:
 
 
 def race(calls: list[Callable[[AccountService], Any]]) -> list[int]:
-    """Run each call in its own container, all released at the same moment; return the
-    HTTP status each would have answered."""
-    services = [container() for _ in calls]
-    barrier = Barrier(len(calls))
-
-    def run(index: int) -> int:
-        barrier.wait()
-        try:
-            calls[index](services[index])
-        except ServiceError as exc:
-            return exc.status
-        return 200
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, range(len(calls))))
+    return race_containers(calls, container)
 
 
 def create(sub: str, user_id: str) -> Callable[[AccountService], Any]:

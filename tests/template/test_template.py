@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cfnlint.api import lint_file
-from samtranslator.translator.transform import transform
 
 from docs.openapi import function_module
 from local.template import ROOT, functions, http_routes, load_template, resources
+from tests.support.sam import transformed_template
 
 # Routes that answer without a JWT; everything else sits behind the authorizer.
 PUBLIC_ROUTES = {"GET /v1/users/{user_id}"}
-PARAMETERS = {"JwtIssuer": "https://issuer.example.com/", "JwtAudience": "account-billing"}
-
-
-class _NoManagedPolicies:
-    """The translator's managed-policy loader, offline: the template names no managed policy
-    by name (SAM resolves AWSLambdaBasicExecutionRole from data bundled in the package)."""
-
-    def load(self) -> dict[str, str]:
-        return {}
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +23,8 @@ def template() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def transformed(template: dict[str, Any]) -> dict[str, Any]:
-    sam = copy.deepcopy(template)
-    # The translator wants S3 locations where `sam build` would have uploaded the code.
-    for resource in sam["Resources"].values():
-        props = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
-            if key in props:
-                props[key] = f"s3://artifacts/{Path(props[key]).name}.zip"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # for the ARNs the translator writes
-        return transform(sam, PARAMETERS, _NoManagedPolicies())  # type: ignore[arg-type]
+def transformed() -> dict[str, Any]:
+    return transformed_template()
 
 
 def test_cfn_lint_finds_nothing() -> None:

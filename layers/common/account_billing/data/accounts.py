@@ -23,6 +23,19 @@ ACTIVE = "active"
 DELETING = "deleting"
 
 
+def account_is_active(sub: str) -> dict[str, Any]:
+    """A transaction action that holds only while `sub` has an active account (not deleted,
+    not being deleted): what belongs to an account is written only beside this check."""
+    return {
+        "ConditionCheck": {
+            "Key": marshal(keys.profile_key(sub)),
+            "ConditionExpression": "#status = :active",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values(active=ACTIVE),
+        }
+    }
+
+
 class EmailClaimed(Exception):
     """The address given at sign-up already belongs to another account."""
 

@@ -18,7 +18,7 @@ from ..errors import (
     PrimaryEmailRemoval,
 )
 from . import keys
-from .accounts import ACTIVE
+from .accounts import ACTIVE, account_is_active
 from .table import ConditionFailed, Table, TransactionCancelled, marshal, values
 
 
@@ -129,16 +129,7 @@ class EmailStore:
             )
         else:
             # An account being deleted claims nothing: its erasure may already have run.
-            actions.append(
-                {
-                    "ConditionCheck": {
-                        "Key": marshal(keys.profile_key(sub)),
-                        "ConditionExpression": "#status = :active",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": values(active=ACTIVE),
-                    }
-                }
-            )
+            actions.append(account_is_active(sub))
         try:
             self.table.transact(actions)
         except TransactionCancelled as exc:

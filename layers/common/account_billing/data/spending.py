@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .accounts import ACTIVE
-from .keys import Key, account_pk, profile_key
+from .accounts import account_is_active
+from .keys import Key, account_pk
 from .table import ConditionFailed, Table, TransactionCancelled, marshal, unmarshal, values
 
 
@@ -32,14 +32,7 @@ class SpendStore:
         try:
             self.table.transact(
                 [
-                    {
-                        "ConditionCheck": {
-                            "Key": marshal(profile_key(sub)),
-                            "ConditionExpression": "#status = :active",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": values(active=ACTIVE),
-                        }
-                    },
+                    account_is_active(sub),
                     {
                         "Put": {
                             "Item": marshal({**marker, "entity": "usage", "expires_at": marker_expires_at}),
@@ -92,14 +85,7 @@ class SpendStore:
         try:
             self.table.transact(
                 [
-                    {
-                        "ConditionCheck": {
-                            "Key": marshal(profile_key(sub)),
-                            "ConditionExpression": "#status = :active",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": values(active=ACTIVE),
-                        }
-                    },
+                    account_is_active(sub),
                     {"Put": {"Item": marshal(item), "ConditionExpression": "attribute_not_exists(PK)"}},
                 ]
             )
