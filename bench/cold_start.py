@@ -41,22 +41,29 @@ boto3.DEFAULT_SESSION.events.register("before-send", canned)
 """
 
 # The yardstick: import boto3, create one client, make one call.
-BASELINE = """
+BASELINE = (
+    """
 import time
 start = time.perf_counter()
-""" + CANNED_REPLY + """
+"""
+    + CANNED_REPLY
+    + """
 client = boto3.client("dynamodb")
 init = time.perf_counter()
 client.get_item(TableName="bench-table", Key={"PK": {"S": "x"}, "SK": {"S": "y"}})
 print(init - start, time.perf_counter() - start)
 """
+)
 
 # A cold container: import the handler module (the functions build their settings, clients and
 # services lazily, on the first request), then answer the function's first sample event.
-FUNCTION = """
+FUNCTION = (
+    """
 import json, sys, time
 start = time.perf_counter()
-""" + CANNED_REPLY + """
+"""
+    + CANNED_REPLY
+    + """
 import app
 init = time.perf_counter()
 class Context:
@@ -70,6 +77,7 @@ except Exception:
     pass  # canned replies need not satisfy every handler: the time to its answer is what counts
 print(init - start, time.perf_counter() - start)
 """
+)
 
 
 def _resolved(variables: dict[str, object]) -> dict[str, str]:
