@@ -24,6 +24,13 @@ EXEMPT = {
     # Money-moving: the idempotency record (claimed, then completed), the account, the hold
     # recorded before Stripe is called, and its outcome written after (DESIGN §3, §6).
     "POST /v1/billing/payment-methods",
+    # Money-moving too: the idempotency record (claimed, then completed), the account, its
+    # subscription, its card and hold (a larger hold recorded and written when the plan needs
+    # one), and the subscription and plan written in one transaction after Stripe answered.
+    "PUT /v1/billing/subscription",
+    # Stripe's deliveries, not a user's calls: the event's marker (claimed, then done), the
+    # account of its customer, and the mirror's conditional transaction.
+    "POST /v1/webhooks/stripe",
 }
 
 
@@ -275,6 +282,154 @@ def payment_method_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[]
     ]
 
 
+PLAN_PRICES = {
+    "developer": ("price_developer_monthly", 2900),
+    "essential": ("price_essential_monthly", 9900),
+    "professional": ("price_professional_monthly", 29900),
+}
+WEBHOOK_SECRET = "whsec_bench0000000000000000000000000000"  # noqa: S105 - the bench's own, in moto
+
+
+def _subscription_environment(session: Any) -> None:
+    """The stage's Prices in the simulator, their ids in the environment, the webhook's secret."""
+    import json  # noqa: PLC0415
+
+    import stripe_simulator  # noqa: PLC0415
+    from stripe_simulator.resources.prices import seed_price  # noqa: PLC0415
+
+    for plan, (price, amount) in PLAN_PRICES.items():
+        seed_price(stripe_simulator.default_simulator(), price, amount, plan.title())
+    session.client("ssm").put_parameter(
+        Name="/account-billing/bench/stripe-webhook-secret", Value=WEBHOOK_SECRET, Type="SecureString"
+    )
+    os.environ.update(
+        PLAN_PRICE_IDS=json.dumps({plan: price for plan, (price, _) in PLAN_PRICES.items()}),
+        PLAN_MONTHLY_PRICES=json.dumps({plan: amount for plan, (_, amount) in PLAN_PRICES.items()}),
+        STRIPE_WEBHOOK_SECRET_PARAMETER="/account-billing/bench/stripe-webhook-secret",
+    )
+
+
+def subscription_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any]]]]:
+    """Plans, subscriptions, invoices and the webhook, on accounts with a verified card that are
+    subscribed (their invoices mirrored by the webhook)."""
+    import json  # noqa: PLC0415
+
+    import stripe_simulator  # noqa: PLC0415
+    from functions.invoices import app as invoices  # noqa: PLC0415 (after the environment is set)
+    from functions.payment_methods import app as payment_methods  # noqa: PLC0415
+    from functions.profile import app as profile  # noqa: PLC0415
+    from functions.stripe_webhook import app as webhook  # noqa: PLC0415
+    from functions.subscriptions import app as subscriptions  # noqa: PLC0415
+    from stripe_simulator.webhooks import sign  # noqa: PLC0415
+
+    sim = stripe_simulator.default_simulator()
+
+    def answer(handler: Any, event: dict[str, Any]) -> dict[str, Any]:
+        return dict(zip(("status", "headers", "body"), call(handler, event), strict=True))
+
+    def deliver(body: bytes, headers: dict[str, str]) -> int:
+        event = http_event(
+            "stripe_webhook/stripe_event",
+            sub=None,
+            raw_body=body.decode(),
+            headers={"stripe-signature": headers["Stripe-Signature"]},
+        )
+        return int(answer(webhook.lambda_handler, event)["status"])
+
+    endpoint = sim.add_webhook_endpoint(stripe_simulator.WebhookEndpoint(deliver, WEBHOOK_SECRET))
+
+    def subscribed(sub: str, plan: str | None = "developer", then: str | None = None) -> Callable[[], None]:
+        def setup() -> None:
+            call(profile.lambda_handler, http_event("profile/create_account", sub=sub, body={"user_id": sub}))
+            card = {"payment_method": "pm_card_visa"}
+            add = http_event(
+                "payment_methods/add_payment_method",
+                sub=sub,
+                body=card,
+                headers={"idempotency-key": f"bench-{sub}-card"},
+            )
+            answer(payment_methods.lambda_handler, add)
+            for step, target in enumerate(p for p in (plan, then) if p):
+                change = http_event(
+                    "subscriptions/change_plan",
+                    sub=sub,
+                    body={"plan": target},
+                    headers={"idempotency-key": f"bench-{sub}-{step}"},
+                )
+                answer(subscriptions.lambda_handler, change)
+            sim.webhooks.deliver_pending()
+
+        return setup
+
+    def invoice_of(sub: str) -> str:
+        customer = next(s for s in sim.all("subscription") if s["metadata"].get("account") == sub)["customer"]
+        return next(i["id"] for i in sim.all("invoice") if i["customer"] == customer)
+
+    def on_invoice(sample: str, sub: str) -> Callable[[], dict[str, Any]]:
+        return lambda: answer(
+            invoices.lambda_handler, http_event(sample, sub=sub, path_parameters={"invoice_id": invoice_of(sub)})
+        )
+
+    def preview(sub: str) -> dict[str, Any]:
+        event = http_event("subscriptions/preview_plan_change", sub=sub)
+        return answer(subscriptions.lambda_handler, event)
+
+    def a_delivery() -> dict[str, Any]:
+        event = sim.events("invoice.paid")[-1]
+        payload = json.dumps(event)
+        request = http_event(
+            "stripe_webhook/stripe_event",
+            sub=None,
+            raw_body=payload,
+            headers={"stripe-signature": sign(payload, endpoint.secret)},
+        )
+        return answer(webhook.lambda_handler, request)
+
+    def nothing() -> None:
+        return None
+
+    return [
+        (
+            "GET /v1/plans",
+            nothing,
+            lambda: answer(subscriptions.lambda_handler, http_event("subscriptions/list_plans", sub=None)),
+        ),
+        (
+            "GET /v1/billing/subscription",
+            subscribed("plan1"),
+            lambda: answer(subscriptions.lambda_handler, http_event("subscriptions/get_subscription", sub="plan1")),
+        ),
+        (
+            "PUT /v1/billing/subscription",
+            subscribed("plan2", None),
+            lambda: answer(
+                subscriptions.lambda_handler,
+                http_event("subscriptions/change_plan", sub="plan2", body={"plan": "developer"}),
+            ),
+        ),
+        (
+            "DELETE /v1/billing/subscription/scheduled-change",
+            subscribed("plan3", "essential", "developer"),
+            lambda: answer(
+                subscriptions.lambda_handler, http_event("subscriptions/undo_scheduled_change", sub="plan3")
+            ),
+        ),
+        ("GET /v1/billing/subscription/preview", subscribed("plan4"), lambda: preview("plan4")),
+        (
+            "GET /v1/billing/invoices",
+            subscribed("plan5"),
+            lambda: answer(invoices.lambda_handler, http_event("invoices/list_invoices", sub="plan5")),
+        ),
+        ("GET /v1/billing/invoices/{invoice_id}", subscribed("plan6"), on_invoice("invoices/get_invoice", "plan6")),
+        (
+            "GET /v1/billing/invoices/{invoice_id}/pdf",
+            subscribed("plan7"),
+            on_invoice("invoices/get_invoice_pdf", "plan7"),
+        ),
+        ("POST /v1/webhooks/stripe", subscribed("plan8"), a_delivery),
+    ]
+
+
 def spending_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any]]]]:
     """The spending function's routes, on an account with a request already on file."""
     from functions.profile import app as profile  # noqa: PLC0415 (after the environment is set)
@@ -322,6 +477,7 @@ def measure() -> list[tuple[str, int, int, Counter[str]]]:
         s3.create_bucket(Bucket="bench-avatars", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         os.environ.update(AVATAR_BUCKET="bench-avatars", AVATAR_BASE_URL="https://avatars.example.test")
         _billing_environment(session, names)
+        _subscription_environment(session)
         counter = RequestCounter()
         boto3.setup_default_session()
         boto3.DEFAULT_SESSION.events.register("before-call.dynamodb.*", counter)  # type: ignore[union-attr]
@@ -330,7 +486,7 @@ def measure() -> list[tuple[str, int, int, Counter[str]]]:
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             every = scenarios() + email_scenarios() + avatar_scenarios() + payment_method_scenarios()
-            for route, setup, request in every + spending_scenarios():
+            for route, setup, request in every + spending_scenarios() + subscription_scenarios():
                 setup()
                 counter.operations.clear()
                 response = request()

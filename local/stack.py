@@ -40,6 +40,7 @@ from local.pages import LocalPages
 from local.resources import Provisioned, Provisioner
 from local.schedules import ScheduleClock
 from local.sources import EventPoller
+from local.stripe_webhooks import SimulatorWebhooks
 from local.template import ROOT, HttpRoute, functions, http_routes, load_template, resources
 
 log = logging.getLogger("local")
@@ -103,6 +104,7 @@ class LocalStack:
         self.provisioned: Provisioned | None = None
         self.clock: ScheduleClock | None = None
         self.poller: EventPoller | None = None
+        self.stripe_webhooks: SimulatorWebhooks | None = None
         self.issuer: TokenIssuer | None = None
         self._openapi: dict[str, Any] | None = None
         self._openapi_lock = threading.Lock()
@@ -143,10 +145,10 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop every thread and server of the stack. Safe to call twice."""
-        for component in (self.clock, self.poller):
+        for component in (self.clock, self.poller, self.stripe_webhooks):
             if component is not None:
                 component.stop()
-        self.clock = self.poller = None
+        self.clock = self.poller = self.stripe_webhooks = None
         if self._http is not None:
             self._http.close()
             self._http = None
@@ -318,6 +320,10 @@ class LocalStack:
         )
         self.poller.start()
         self.clock.start()
+        if self.stripe.mode == "simulator":
+            parameters = stack_parameters(self.template, self.parameters)
+            self.stripe_webhooks = SimulatorWebhooks(self.base_url, parameters, lambda: self.client("ssm"))
+            self.stripe_webhooks.start()
 
     # ------------------------------------------------------------------ conveniences
     def issue_token(self, sub: str = "alice", *, expires_in: int = 3600, **claims: Any) -> str:

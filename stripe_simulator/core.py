@@ -302,14 +302,35 @@ class Simulator:
         """Card networks release an uncaptured authorization after seven days: Stripe then
         cancels the PaymentIntent (cancellation_reason "automatic")."""
         from .resources.payment_intents import expire_uncaptured  # noqa: PLC0415
+        from .resources.subscription_changes import renew_due  # noqa: PLC0415
 
         expire_uncaptured(self)
+        renew_due(self)  # periods that ended: renewals, scheduled changes, cancellations
 
     # ------------------------------------------------------------------ test helpers
     def run(self, action: Callable[[], Any]) -> Any:
         """Run a state change outside any request, atomically (test helpers use it)."""
         with self._lock:
             return action()
+
+    def authenticate(self, payment_intent_id: str, *, succeed: bool = True) -> dict[str, Any]:
+        """The customer completes (or fails) 3-D Secure for a PaymentIntent in `requires_action`,
+        as Stripe.js would in the browser; the events follow (payment_intent.amount_capturable_
+        updated for a manual-capture hold)."""
+        from .resources.payment_intents import authenticate  # noqa: PLC0415
+
+        return authenticate(self, payment_intent_id, succeed=succeed)
+
+    def tick(self) -> None:
+        """Apply what the clock made due (expired authorizations, subscription periods that
+        ended) without waiting for the next request."""
+        with self._lock:
+            self._expire_authorizations()
+
+    def advance(self, delta: Any) -> None:
+        """Move the simulator's clock forward (a timedelta or seconds); authorizations left
+        uncaptured for seven days expire on the next request."""
+        self.clock.advance(delta)
 
 
 _FAULT_STATUS = {"rate_limit": 429, "api_error": 500, "timeout": None, "timeout_after": None}

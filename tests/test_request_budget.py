@@ -27,7 +27,7 @@ def measured() -> Iterator[list[tuple[str, int, int, object]]]:
 def test_every_route_answers_within_the_request_budget(measured: list[tuple[str, int, int, object]]) -> None:
     assert {route for route, *_ in measured} == {r.route_key for r in http_routes(load_template())}
     for route, status, requests, operations in measured:
-        assert status < 300, route  # each scenario exercises the route's success path
+        assert status < 300 or status == 302, route  # each scenario exercises the route's success (302: redirect)
         assert "Scan" not in operations, route  # type: ignore[operator]
         if route not in dynamodb_requests.EXEMPT:
             assert requests <= dynamodb_requests.BUDGET, (route, operations)

@@ -4,7 +4,7 @@ cards, choose the default, remove one."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import boto3
 from aws_lambda_powertools.event_handler import Response
@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.api import caller_of, create_resolver, json_response, responses
 from account_billing.billing.cards import PaymentMethodService
-from account_billing.billing.gateway import StripeGateway, gateway_for
+from account_billing.billing.deferred import deferred_gateway
 from account_billing.billing.idempotency import Replayable, idempotency_config, idempotent_add
 from account_billing.billing.scheduling import ReleaseScheduler
 from account_billing.billing.settings import billing_settings
@@ -26,6 +26,9 @@ from account_billing.models.billing_responses import CardAdded, PaymentMethodLis
 from account_billing.observability import logger, metrics
 from account_billing.settings import get_settings
 from account_billing.wiring import AWS_CLIENT_CONFIG, dynamodb_client, per_container
+
+if TYPE_CHECKING:
+    from account_billing.billing.gateway import StripeGateway
 
 app = create_resolver()
 
@@ -49,7 +52,7 @@ def table() -> Table:
 
 @per_container
 def gateway() -> StripeGateway:
-    return gateway_for(billing_settings())
+    return deferred_gateway(billing_settings())
 
 
 @per_container

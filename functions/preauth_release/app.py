@@ -3,12 +3,12 @@ hold when the hourly sweeper schedule fires."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from account_billing.billing.gateway import StripeGateway, gateway_for
+from account_billing.billing.deferred import deferred_gateway
 from account_billing.billing.holds import HoldReleaser
 from account_billing.billing.ratelimit import RateLimiter
 from account_billing.billing.records import HoldStore
@@ -18,6 +18,9 @@ from account_billing.data.table import Table
 from account_billing.observability import logger, metrics
 from account_billing.settings import get_settings
 from account_billing.wiring import dynamodb_client, per_container
+
+if TYPE_CHECKING:
+    from account_billing.billing.gateway import StripeGateway
 
 
 class HoldToRelease(BaseModel):
@@ -52,7 +55,7 @@ def limiter() -> RateLimiter:
 
 @per_container
 def gateway() -> StripeGateway:
-    return gateway_for(billing_settings(), limiter())
+    return deferred_gateway(billing_settings(), limiter())
 
 
 @per_container

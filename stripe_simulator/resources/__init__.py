@@ -5,9 +5,33 @@ resources (Prices, Subscriptions, Invoices...) add a module here or plug in with
 from __future__ import annotations
 
 from ..routing import Route
-from . import charges, customers, events, payment_intents, payment_methods, refunds, setup_intents, subscriptions
+from . import (
+    charges,
+    customers,
+    events,
+    invoices,
+    payment_intents,
+    payment_methods,
+    prices,
+    refunds,
+    setup_intents,
+    subscription_changes,
+    subscriptions,
+)
 
-_MODULES = (customers, payment_methods, setup_intents, payment_intents, charges, refunds, events, subscriptions)
+_MODULES = (
+    customers,
+    payment_methods,
+    setup_intents,
+    payment_intents,
+    charges,
+    refunds,
+    events,
+    subscriptions,
+    subscription_changes,
+    prices,
+    invoices,
+)
 
 ROUTES: list[Route] = [route for module in _MODULES for route in module.ROUTES]
 

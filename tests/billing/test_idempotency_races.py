@@ -23,6 +23,7 @@ from account_billing.identity import Caller
 from account_billing.models.billing_requests import AddPaymentMethodRequest
 from stripe_simulator import Simulator
 from tests.billing.helpers import Cards, holds, new_service
+from tests.support import table
 from tests.support.events import LambdaContext
 
 pytestmark = pytest.mark.usefixtures("billing")
@@ -77,3 +78,24 @@ def test_the_retries_after_the_race_all_get_the_first_answer(stripe_sim: Simulat
 
     assert again == [winner] * 3
     assert len(stripe_sim.all("payment_intent")) == 1
+
+
+def test_two_first_cards_added_at_once_leave_exactly_one_default(stripe_sim: Simulator) -> None:
+    Cards("user-ada").create_account("ada")
+    services = [new_service() for _ in range(4)]
+    cards = ["pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_visa_debit"]
+    barrier = Barrier(len(cards))
+
+    def run(index: int) -> int:
+        barrier.wait()
+        request = AddPaymentMethodRequest(payment_method=cards[index])
+        return services[index].add(Caller("user-ada"), request, f"first-card-{index}").status
+
+    with ThreadPoolExecutor(len(cards)) as pool:
+        statuses = list(pool.map(run, range(len(cards))))
+
+    assert statuses == [201] * 4
+    listed = Cards("user-ada").list()[2]["payment_methods"]
+    defaults = [c["id"] for c in listed if c["default"]]
+    assert len(defaults) == 1
+    assert table.item("ACCOUNT#user-ada", "PROFILE")["default_payment_method"] == defaults[0]  # type: ignore[index]

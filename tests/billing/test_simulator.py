@@ -256,3 +256,59 @@ def test_lists_page_newest_first(client: stripe.StripeClient) -> None:
     assert [i.id for i in page.data] == ids[::-1][:2]
     assert page.has_more is True
     assert [i.id for i in rest.data] == ids[:1]
+
+
+def test_the_process_simulator_is_what_the_gateway_uses_in_simulator_mode() -> None:
+    from account_billing.billing.gateway import gateway_for  # noqa: PLC0415
+    from account_billing.billing.settings import BillingSettings  # noqa: PLC0415
+    from stripe_simulator import default_simulator, install  # noqa: PLC0415
+
+    mine = Simulator()
+    previous = install(mine)
+    try:
+        assert default_simulator() is mine
+        gateway_for(BillingSettings(stripe_mode="simulator")).create_customer("acct-9", "customer-acct-9")
+    finally:
+        install(previous)
+    assert [c["metadata"] for c in mine.all("customer")] == [{"account": "acct-9"}]
+
+
+def test_webhooks_reach_an_http_endpoint_signed(client: stripe.StripeClient, sim: Simulator) -> None:
+    import threading  # noqa: PLC0415
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: PLC0415
+
+    received: list[tuple[bytes, str]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((body, self.headers["Stripe-Signature"]))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = sim.add_webhook_endpoint(
+            WebhookEndpoint.http(f"http://127.0.0.1:{server.server_port}/webhook", enabled_events=("customer.created",))
+        )
+        _customer(client)
+        assert sim.webhooks.deliver_pending() == 1
+    finally:
+        server.shutdown()
+    [(body, signature)] = received
+    assert stripe.Webhook.construct_event(body.decode(), signature, endpoint.secret).type == "customer.created"
+
+
+def test_3d_secure_completes_through_the_simulator(client: stripe.StripeClient, sim: Simulator) -> None:
+    customer = _customer(client)
+    pm = client.v1.payment_methods.attach("pm_card_threeDSecureRequired", {"customer": customer})
+    intent = _hold(client, customer, pm.id)
+
+    failed = sim.authenticate(intent.id, succeed=False)
+
+    assert failed["status"] == "requires_payment_method"
+    assert sim.events("payment_intent.payment_failed")

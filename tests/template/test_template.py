@@ -14,7 +14,7 @@ from local.template import ROOT, functions, http_routes, load_template, resource
 from tests.support.sam import transformed_template
 
 # Routes that answer without a JWT; everything else sits behind the authorizer.
-PUBLIC_ROUTES = {"GET /v1/users/{user_id}"}
+PUBLIC_ROUTES = {"GET /v1/users/{user_id}", "GET /v1/plans", "POST /v1/webhooks/stripe"}
 
 
 @pytest.fixture(scope="module")

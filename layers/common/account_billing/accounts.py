@@ -8,6 +8,7 @@ from typing import Any
 
 from . import emails
 from .avatars import state as avatars
+from .billing.plans import plan_of
 from .data import keys
 from .data.accounts import ACTIVE, AccountStore, EmailClaimed
 from .data.table import Table
@@ -26,6 +27,7 @@ from .models.account_responses import (
     AccountView,
     Avatar,
     EmailAddress,
+    PlanSummary,
     Profile,
     PublicProfileView,
     UserIdChanged,
@@ -66,7 +68,13 @@ def account_view(item: Mapping[str, Any]) -> AccountView:
         created_at=item["created_at"],
         updated_at=item["updated_at"],
         version=item["version"],
+        plan=plan_summary(item.get("plan")),
     )
+
+
+def plan_summary(key: str | None) -> PlanSummary:
+    plan = plan_of(key)
+    return PlanSummary(key=plan.key, name=plan.name, spending_limit=plan.monthly_spending_limit)
 
 
 def public_profile_view(item: Mapping[str, Any]) -> PublicProfileView:

@@ -235,3 +235,54 @@ class LimitRequestsExceeded(ServiceError):
     status = 409
     kind = "limit-requests-exceeded"
     title = "Too many open limit-increase requests"
+
+
+# ---------------------------------------------------------------- billing: subscriptions and invoices
+class NoVerifiedCard(ServiceError):
+    """A paid plan needs a verified default card."""
+
+    status = 409
+    kind = "no-verified-card"
+    title = "A verified default card is needed"
+
+
+class NoScheduledChange(ServiceError):
+    status = 404
+    kind = "no-scheduled-change"
+    title = "No change is scheduled"
+
+
+class InvoiceNotFound(ServiceError):
+    status = 404
+    kind = "invoice-not-found"
+    title = "No such invoice"
+
+
+class InvoiceIsDraft(ServiceError):
+    status = 409
+    kind = "invoice-is-draft"
+    title = "The invoice is still a draft"
+
+
+class PlanNotAvailable(ServiceError):
+    """The plan has no Stripe Price configured in this stage."""
+
+    status = 422
+    kind = "plan-not-available"
+    title = "The plan is not available"
+
+
+class InvalidWebhookSignature(ServiceError):
+    """A webhook delivery whose Stripe-Signature does not verify, or is too old."""
+
+    status = 400
+    kind = "invalid-signature"
+    title = "The Stripe signature does not verify"
+
+
+class EventInProgress(ServiceError):
+    """Another delivery of the same event is being applied: Stripe delivers it again later."""
+
+    status = 503
+    kind = "event-in-progress"
+    title = "The event is being applied"

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import stripe
 
@@ -350,6 +350,136 @@ class StripeGateway:
                 raise
         return Released("refunded")
 
+    # ------------------------------------------------------------------ subscriptions and invoices
+    # Plain dicts out (Stripe's own shapes): the subscription and invoice code reads them.
+    def create_subscription(
+        self, *, customer_id: str, price_id: str, account_key: str, payment_method_id: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Subscribe; the first invoice is paid at once with the card or nothing is created (402)."""
+        try:
+            sub = self._call(
+                lambda: self.client.v1.subscriptions.create(
+                    {
+                        "customer": customer_id,
+                        "items": [{"price": price_id}],
+                        "default_payment_method": payment_method_id,
+                        "payment_behavior": "error_if_incomplete",
+                        "metadata": {"account": account_key},
+                    },
+                    {"idempotency_key": idempotency_key},
+                )
+            )
+        except stripe.CardError as exc:
+            raise CardDeclined(exc.user_message or "The card was declined.", **_decline(exc)) from exc
+        return sub.to_dict()
+
+    def change_subscription_price(
+        self, subscription_id: str, item_id: str, price_id: str, payment_method_id: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Change the Price now, the proration invoiced and paid at once (402: nothing changes)."""
+        try:
+            sub = self._call(
+                lambda: self.client.v1.subscriptions.update(
+                    subscription_id,
+                    {
+                        "items": [{"id": item_id, "price": price_id}],
+                        "proration_behavior": "always_invoice",
+                        "payment_behavior": "error_if_incomplete",
+                        "default_payment_method": payment_method_id,
+                        "cancel_at_period_end": False,
+                    },
+                    {"idempotency_key": idempotency_key},
+                )
+            )
+        except stripe.CardError as exc:
+            raise CardDeclined(exc.user_message or "The card was declined.", **_decline(exc)) from exc
+        return sub.to_dict()
+
+    def set_cancel_at_period_end(self, subscription_id: str, cancel: bool, idempotency_key: str) -> dict[str, Any]:
+        sub = self._call(
+            lambda: self.client.v1.subscriptions.update(
+                subscription_id, {"cancel_at_period_end": cancel}, {"idempotency_key": idempotency_key}
+            )
+        )
+        return sub.to_dict()
+
+    def schedule_price_change(
+        self, subscription_id: str, current_price: str, new_price: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        """A SubscriptionSchedule: the current Price until the period ends, then `new_price`."""
+        schedule = self._call(
+            lambda: self.client.v1.subscription_schedules.create(
+                {"from_subscription": subscription_id}, {"idempotency_key": f"{idempotency_key}-schedule"}
+            )
+        )
+        phase = schedule.phases[0]
+        updated = self._call(
+            lambda: self.client.v1.subscription_schedules.update(
+                schedule.id,
+                {
+                    "phases": [
+                        {
+                            "items": [{"price": current_price}],
+                            "start_date": phase.start_date,
+                            "end_date": phase.end_date,
+                        },
+                        {"items": [{"price": new_price}], "iterations": 1},
+                    ],
+                    "end_behavior": "release",
+                },  # type: ignore[arg-type]
+                {"idempotency_key": f"{idempotency_key}-phases"},
+            )
+        )
+        return updated.to_dict()
+
+    def release_schedule(self, schedule_id: str) -> None:
+        """Detach a schedule from its subscription (the subscription stays as it is now)."""
+        try:
+            self._call(lambda: self.client.v1.subscription_schedules.release(schedule_id))
+        except stripe.InvalidRequestError as exc:
+            if "status" not in str(exc.user_message or ""):
+                raise
+
+    def subscription(self, subscription_id: str) -> dict[str, Any]:
+        return self._call(lambda: self.client.v1.subscriptions.retrieve(subscription_id)).to_dict()
+
+    def schedule(self, schedule_id: str) -> dict[str, Any]:
+        return self._call(lambda: self.client.v1.subscription_schedules.retrieve(schedule_id)).to_dict()
+
+    def customer(self, customer_id: str) -> dict[str, Any]:
+        return self._call(lambda: self.client.v1.customers.retrieve(customer_id)).to_dict()
+
+    def preview_invoice(
+        self,
+        customer_id: str,
+        *,
+        price_id: str,
+        subscription_id: str | None = None,
+        item_id: str | None = None,
+        proration_behavior: str = "none",
+    ) -> dict[str, Any]:
+        """Stripe's preview of the invoice a change would produce."""
+        item: dict[str, Any] = {"price": price_id} | ({"id": item_id} if item_id else {})
+        params: dict[str, Any] = {
+            "customer": customer_id,
+            "subscription_details": {"items": [item], "proration_behavior": proration_behavior},
+        }
+        if subscription_id:
+            params["subscription"] = subscription_id
+        return self._call(lambda: self.client.v1.invoices.create_preview(params)).to_dict()  # type: ignore[arg-type]
+
+    def invoice(self, invoice_id: str) -> dict[str, Any] | None:
+        try:
+            return self._call(lambda: self.client.v1.invoices.retrieve(invoice_id)).to_dict()
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "resource_missing":
+                return None
+            raise
+
+    def invoices(self, customer_id: str) -> list[dict[str, Any]]:
+        page = self._call(lambda: self.client.v1.invoices.list({"customer": customer_id, "limit": 100}))
+        return [invoice.to_dict() for invoice in page.auto_paging_iter()]
+
 
 def _decline(exc: stripe.CardError) -> dict[str, str | None]:
     error = exc.error
@@ -385,6 +515,21 @@ def secret_key(settings: BillingSettings) -> str:
     if settings.stripe_mode == "test" and not key.startswith(("sk_test_", "rk_test_")):
         raise RuntimeError("STRIPE_MODE=test takes a test key (sk_test_...) only")
     return key
+
+
+class InvalidWebhook(Exception):
+    """A webhook delivery whose signature does not verify, or is too old (replayed)."""
+
+
+def verify_webhook(payload: str, signature: str, secret: str, tolerance: int) -> dict[str, Any]:
+    """The event of a webhook delivery, checked with stripe-python's own signature helper
+    (HMAC-SHA256 over the raw body, timestamp within `tolerance` seconds)."""
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
+    except (stripe.SignatureVerificationError, ValueError) as exc:
+        raise InvalidWebhook(str(exc)) from exc
+    result: dict[str, Any] = event.to_dict()
+    return result
 
 
 def simulator_http_client() -> stripe.HTTPClient:

@@ -39,8 +39,15 @@ class BillingSettings(BaseModel):
     idempotency_table_name: str | None = None
     # Stripe Price ids of the paid plans, per stage: {"developer": "price_...", ...}.
     plan_price_ids: dict[str, str] = Field(default_factory=dict)
+    # Monthly prices of the paid plans in cents, per stage (what the plans page shows; Stripe's
+    # Prices charge them): {"developer": 2900, ...}.
+    plan_monthly_prices: dict[str, int] = Field(default_factory=dict)
+    # The SSM SecureString holding the webhook endpoint's signing secret (whsec_...), and how
+    # old a delivery's signature may be (Stripe's own default tolerance: five minutes).
+    stripe_webhook_secret_parameter: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9_.\-/]+$")
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
 
-    @field_validator("plan_price_ids", mode="before")
+    @field_validator("plan_price_ids", "plan_monthly_prices", mode="before")
     @classmethod
     def _json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) and value.strip() else value or {}

@@ -41,6 +41,14 @@ class EmailAddress(_Response):
     verified: bool
 
 
+class PlanSummary(_Response):
+    """The plan in effect (its subscription: GET /v1/billing/subscription)."""
+
+    key: Literal["community", "developer", "essential", "professional"]
+    name: str
+    spending_limit: int | None = Field(description="Monthly usage limit in cents; null: no usage")
+
+
 class AccountView(_Response):
     """The caller's whole account, as the Settings → Account page shows it."""
 
@@ -53,6 +61,7 @@ class AccountView(_Response):
     created_at: datetime
     updated_at: datetime
     version: int = Field(description="Bumped by every change; the ETag names it")
+    plan: PlanSummary
 
 
 class PublicProfileView(_Response):

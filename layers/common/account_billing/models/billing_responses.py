@@ -43,7 +43,7 @@ class PaymentMethodView(_Response):
     exp_month: int
     exp_year: int
     default: bool
-    verification: Literal["verified", "requires_action"]
+    verification: Literal["verified", "requires_action", "failed"]
     added_at: datetime
     hold: HoldView | None
 

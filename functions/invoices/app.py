@@ -1,0 +1,69 @@
+"""Invoice routes: the billing history (newest first, paginated), one invoice, its statement."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from account_billing.api import caller_of, create_resolver, json_response, responses
+from account_billing.billing.gateway import gateway_for
+from account_billing.billing.invoices import InvoiceService
+from account_billing.billing.mirror import Mirror
+from account_billing.billing.settings import billing_settings
+from account_billing.data.table import Table
+from account_billing.models.subscription_responses import InvoicePage, InvoiceView
+from account_billing.observability import logger, metrics
+from account_billing.settings import get_settings
+from account_billing.wiring import dynamodb_client, per_container
+
+app = create_resolver()
+
+InvoiceId = Annotated[str, Path(pattern=r"^in_[A-Za-z0-9_]{1,250}$", max_length=253)]
+
+
+@per_container
+def invoices() -> InvoiceService:
+    settings = billing_settings()
+    table = Table(dynamodb_client(), get_settings().table_name)
+    return InvoiceService(table, gateway_for(settings), Mirror(table, settings.plan_price_ids))
+
+
+@app.get(
+    "/v1/billing/invoices",
+    summary="The billing history, newest first: number, status, amounts, period",
+    responses=responses(200, InvoicePage, "One page of invoices", 400, 401, 404, 422),
+)
+def list_invoices(
+    limit: Annotated[int, Query(ge=1, le=100, description="Invoices per page")] = 20,
+    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")] = None,
+) -> Response[str]:
+    return json_response(invoices().list_invoices(caller_of(app), limit, cursor))
+
+
+@app.get(
+    "/v1/billing/invoices/<invoice_id>",
+    summary="One invoice of the account",
+    responses=responses(200, InvoiceView, "The invoice", 401, 404, 422),
+)
+def get_invoice(invoice_id: InvoiceId) -> Response[str]:
+    return json_response(invoices().get(caller_of(app), invoice_id))
+
+
+@app.get(
+    "/v1/billing/invoices/<invoice_id>/pdf",
+    summary="The invoice's statement (a redirect to Stripe's PDF); 409 while it is a draft",
+    responses=responses(302, None, "Redirect to the PDF", 401, 404, 409, 422),
+)
+def invoice_pdf(invoice_id: InvoiceId) -> Response[None]:
+    url = invoices().statement_url(caller_of(app), invoice_id)
+    return Response(302, headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,125 @@
+"""Plan routes: the plans (public), the account's subscription, moving to a plan, undoing a
+scheduled change, and what a change would cost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+import boto3
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from account_billing.api import caller_of, create_resolver, json_response, responses
+from account_billing.billing.cards import PaymentMethodService
+from account_billing.billing.gateway import gateway_for
+from account_billing.billing.idempotency import idempotency_config
+from account_billing.billing.idempotent_plans import idempotent_change
+from account_billing.billing.scheduling import ReleaseScheduler
+from account_billing.billing.settings import billing_settings
+from account_billing.billing.subscriptions import SubscriptionService, plan_list
+from account_billing.data.table import Table
+from account_billing.models.subscription_requests import ChangePlanRequest, PlanName
+from account_billing.models.subscription_responses import PlanList, SubscriptionPreview, SubscriptionView
+from account_billing.observability import logger, metrics
+from account_billing.settings import get_settings
+from account_billing.wiring import AWS_CLIENT_CONFIG, dynamodb_client, per_container
+
+app = create_resolver()
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="idempotency-key",
+        min_length=8,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A unique key per plan change (a UUID); a retry with the same key returns the first answer",
+    ),
+]
+
+
+@per_container
+def subscriptions() -> SubscriptionService:
+    settings = billing_settings()
+    cards = PaymentMethodService(
+        Table(dynamodb_client(), get_settings().table_name),
+        gateway_for(settings),
+        ReleaseScheduler.from_settings(boto3.client("scheduler", config=AWS_CLIENT_CONFIG), settings),
+        currency=settings.currency,
+        release_delay=timedelta(minutes=settings.hold_release_delay_minutes),
+    )
+    return SubscriptionService(cards, settings)
+
+
+@per_container
+def idempotency() -> IdempotencyConfig:
+    return idempotency_config()
+
+
+@per_container
+def change_once() -> Any:
+    table_name = billing_settings().idempotency_table_name
+    if not table_name:
+        raise RuntimeError("IDEMPOTENCY_TABLE_NAME is not set")
+    return idempotent_change(subscriptions(), table_name, idempotency(), dynamodb_client())
+
+
+@app.get(
+    "/v1/plans",
+    summary="The plans: monthly price, spending limit and card pre-authorization (public)",
+    responses=responses(200, PlanList, "The plans"),
+)
+def list_plans() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=plan_list(billing_settings()).model_dump_json(),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@app.get(
+    "/v1/billing/subscription",
+    summary="The account's plan, subscription status, current period and any scheduled change",
+    responses=responses(200, SubscriptionView, "The subscription", 401, 404),
+)
+def get_subscription() -> Response[str]:
+    return json_response(subscriptions().view(caller_of(app)))
+
+
+@app.put(
+    "/v1/billing/subscription",
+    summary="Move to a plan: upgrades at once (prorated), downgrades and Community at the period end",
+    responses=responses(200, SubscriptionView, "The subscription now", 400, 401, 402, 404, 409, 422, 503),
+)
+def change_plan(request: ChangePlanRequest, idempotency_key: IdempotencyKey) -> Response[str]:
+    return json_response(change_once()(caller_of(app), request.plan, idempotency_key))
+
+
+@app.delete(
+    "/v1/billing/subscription/scheduled-change",
+    summary="Undo a scheduled downgrade or cancellation",
+    responses=responses(200, SubscriptionView, "The subscription now", 401, 404, 503),
+)
+def undo_scheduled_change() -> Response[str]:
+    return json_response(subscriptions().undo_scheduled_change(caller_of(app)))
+
+
+@app.get(
+    "/v1/billing/subscription/preview",
+    summary="What moving to a plan costs: the amount due now and at renewal (Stripe's invoice preview)",
+    responses=responses(200, SubscriptionPreview, "The amounts, in cents", 401, 404, 422, 503),
+)
+def preview(plan: Annotated[PlanName, Query(description="The plan to move to")]) -> Response[str]:
+    return json_response(subscriptions().preview(caller_of(app), plan))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency().register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,0 +1,297 @@
+"""Invoices of subscriptions: created (draft), finalized (a number and a PDF statement), paid
+with the customer's default card (or failing: `invoice.payment_failed`), voided or marked
+uncollectible; and the preview of the next invoice (`POST /v1/invoices/create_preview`)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from .. import forms
+from ..errors import StripeAPIError, invalid
+from ..routing import Route
+from .common import ID, LIST_PARAMS, list_of, live_customer, lookup
+
+if TYPE_CHECKING:
+    from ..core import Simulator
+
+MINIMUM_CHARGE = 50  # below this, Stripe does not charge a card (the amount is carried over)
+Line = dict[str, Any]
+
+
+def line(  # noqa: PLR0917
+    sim: Simulator, description: str, amount: int, price: dict[str, Any], start: int, end: int, *, proration: bool
+) -> Line:
+    return {
+        "id": sim.new_id("il"),
+        "object": "line_item",
+        "amount": amount,
+        "currency": price["currency"],
+        "description": description,
+        "livemode": False,
+        "metadata": {},
+        "period": {"start": start, "end": end},
+        "pricing": {"price_details": {"price": price["id"], "product": price["product"]}, "type": "price_details"},
+        "quantity": 1,
+        "parent": {
+            "type": "subscription_item_details",
+            "subscription_item_details": {"proration": proration, "subscription": None},
+        },
+    }
+
+
+def new_invoice(
+    sim: Simulator,
+    customer: str,
+    lines: list[Line],
+    *,
+    subscription: dict[str, Any] | None,
+    billing_reason: str,
+    currency: str = "usd",
+    save: bool = True,
+) -> dict[str, Any]:
+    identifier = sim.new_id("in")
+    total = sum(item["amount"] for item in lines)
+    for item in lines:
+        item["invoice"] = identifier
+        if subscription is not None:
+            item["parent"]["subscription_item_details"]["subscription"] = subscription["id"]
+    starts = [item["period"]["start"] for item in lines] or [sim.now()]
+    ends = [item["period"]["end"] for item in lines] or [sim.now()]
+    invoice = {
+        "id": identifier,
+        "object": "invoice",
+        "account_country": "US",
+        "amount_due": max(total, 0),
+        "amount_paid": 0,
+        "amount_remaining": max(total, 0),
+        "attempt_count": 0,
+        "attempted": False,
+        "auto_advance": True,
+        "billing_reason": billing_reason,
+        "collection_method": "charge_automatically",
+        "created": sim.now(),
+        "currency": currency,
+        "customer": customer,
+        "default_payment_method": None,
+        "description": None,
+        "hosted_invoice_url": None,
+        "invoice_pdf": None,
+        "lines": {"object": "list", "data": lines, "has_more": False, "url": f"/v1/invoices/{identifier}/lines"},
+        "livemode": False,
+        "metadata": {},
+        "number": None,
+        "parent": {
+            "type": "subscription_details",
+            "quote_details": None,
+            "subscription_details": {
+                "subscription": subscription["id"],
+                "metadata": dict(subscription.get("metadata") or {}),
+            },
+        }
+        if subscription is not None
+        else None,
+        "period_start": min(starts),
+        "period_end": max(ends),
+        "starting_balance": 0,
+        "status": "draft",
+        "status_transitions": {
+            "finalized_at": None,
+            "marked_uncollectible_at": None,
+            "paid_at": None,
+            "voided_at": None,
+        },
+        "subtotal": total,
+        "total": total,
+    }
+    if save:
+        sim.save(invoice)
+        sim.emit("invoice.created", invoice)
+    return invoice
+
+
+def finalize(sim: Simulator, invoice: dict[str, Any]) -> dict[str, Any]:
+    if invoice["status"] != "draft":
+        raise invalid("This invoice is already finalized.", code="invoice_not_editable")
+    customer = sim.objects[invoice["customer"]]
+    sequence = customer.get("next_invoice_sequence", 1)
+    customer["next_invoice_sequence"] = sequence + 1
+    token = secrets.token_urlsafe(24)
+    hosted = f"https://invoice.stripe.com/i/acct_simulator/test_{token}"
+    invoice.update(
+        number=f"{customer['invoice_prefix']}-{sequence:04d}",
+        status="open",
+        hosted_invoice_url=hosted,
+        invoice_pdf=f"https://pay.stripe.com/invoice/acct_simulator/test_{token}/pdf?s=ap",
+    )
+    invoice["status_transitions"]["finalized_at"] = sim.now()
+    sim.emit("invoice.finalized", invoice)
+    return invoice
+
+
+def payment_method_of(sim: Simulator, invoice: dict[str, Any]) -> str | None:
+    subscription_id = ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    subscription = sim.get(subscription_id, "subscription") if subscription_id else None
+    if subscription is not None and subscription.get("default_payment_method"):
+        return str(subscription["default_payment_method"])
+    customer = sim.objects[invoice["customer"]]
+    default = customer["invoice_settings"]["default_payment_method"]
+    return str(default) if default else None
+
+
+def charge(sim: Simulator, invoice: dict[str, Any]) -> StripeAPIError | None:
+    """Charge the amount due off-session with the default card: None if paid, else the decline."""
+    from .payment_intents import create as create_payment_intent  # noqa: PLC0415
+
+    amount = invoice["amount_remaining"]
+    invoice.update(attempted=True, attempt_count=invoice["attempt_count"] + 1)
+    if amount >= MINIMUM_CHARGE:
+        pm = payment_method_of(sim, invoice)
+        if pm is None:
+            return StripeAPIError(
+                402,
+                "This customer has no attached payment source or default payment method.",
+                type="invalid_request_error",
+                code="invoice_no_customer_payment_method",
+            )
+        params = {
+            "amount": str(amount),
+            "currency": invoice["currency"],
+            "customer": invoice["customer"],
+            "payment_method": pm,
+            "confirm": "true",
+            "off_session": "true",
+            "description": f"Invoice {invoice['number']}",
+            "metadata": {"invoice": invoice["id"]},
+        }
+        try:
+            create_payment_intent(sim, params)
+        except StripeAPIError as exc:
+            return exc
+    return None
+
+
+def pay(sim: Simulator, invoice: dict[str, Any]) -> StripeAPIError | None:
+    """Try to collect an open invoice; its events follow. None if it is paid now."""
+    failure = charge(sim, invoice)
+    if failure is not None:
+        sim.emit("invoice.payment_failed", invoice)
+        return failure
+    mark_paid(sim, invoice)
+    return None
+
+
+def mark_paid(sim: Simulator, invoice: dict[str, Any]) -> None:
+    invoice.update(status="paid", amount_paid=invoice["amount_due"], amount_remaining=0)
+    invoice["status_transitions"]["paid_at"] = sim.now()
+    sim.emit("invoice.paid", invoice)
+    sim.emit("invoice.payment_succeeded", invoice)
+
+
+# ---------------------------------------------------------------------- endpoints
+def create(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
+    """A draft one-off invoice (empty): what a manual invoice looks like before finalization."""
+    customer = live_customer(sim, forms.string(params, "customer", required=True) or "")
+    invoice = new_invoice(sim, customer["id"], [], subscription=None, billing_reason="manual")
+    invoice["description"] = params.get("description")
+    invoice["auto_advance"] = forms.boolean(params, "auto_advance")
+    return invoice
+
+
+def retrieve(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return lookup(sim, "invoice", id)
+
+
+def list_all(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
+    customer, subscription, status = params.get("customer"), params.get("subscription"), params.get("status")
+    items = [
+        i
+        for i in sim.all("invoice")
+        if (customer is None or i["customer"] == customer)
+        and (status is None or i["status"] == status)
+        and (
+            subscription is None
+            or ((i.get("parent") or {}).get("subscription_details") or {}).get("subscription") == subscription
+        )
+    ]
+    return list_of(sim, "/v1/invoices", items, params)
+
+
+def finalize_endpoint(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return finalize(sim, lookup(sim, "invoice", id))
+
+
+def pay_endpoint(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    invoice = lookup(sim, "invoice", id)
+    if invoice["status"] != "open":
+        raise invalid(
+            f"Invoice is already {invoice['status']}.",
+            code="invoice_not_open" if invoice["status"] != "paid" else "invoice_already_paid",
+        )
+    failure = pay(sim, invoice)
+    if failure is not None:
+        raise failure
+    from .subscription_changes import invoice_paid  # noqa: PLC0415
+
+    invoice_paid(sim, invoice)
+    return invoice
+
+
+def void(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    invoice = lookup(sim, "invoice", id)
+    if invoice["status"] not in ("open", "uncollectible"):
+        raise invalid(f"You can only pass in open or uncollectible invoices. This invoice is {invoice['status']}.")
+    invoice["status"] = "void"
+    invoice["status_transitions"]["voided_at"] = sim.now()
+    sim.emit("invoice.voided", invoice)
+    return invoice
+
+
+def mark_uncollectible(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    invoice = lookup(sim, "invoice", id)
+    if invoice["status"] != "open":
+        raise invalid(f"You can only mark open invoices as uncollectible. This invoice is {invoice['status']}.")
+    invoice["status"] = "uncollectible"
+    invoice["status_transitions"]["marked_uncollectible_at"] = sim.now()
+    sim.emit("invoice.marked_uncollectible", invoice)
+    return invoice
+
+
+def create_preview(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
+    from .subscription_changes import preview  # noqa: PLC0415
+
+    return preview(sim, params)
+
+
+_PREVIEW = {
+    "customer": forms.ANY,
+    "subscription": forms.ANY,
+    "subscription_details": {
+        "items": {"id": forms.ANY, "price": forms.ANY, "quantity": forms.ANY, "deleted": forms.ANY},
+        "proration_behavior": forms.ANY,
+        "proration_date": forms.ANY,
+        "cancel_at_period_end": forms.ANY,
+    },
+    "automatic_tax": forms.ANY,
+}
+
+ROUTES = [
+    Route("POST", r"/v1/invoices/create_preview", create_preview, _PREVIEW),
+    Route(
+        "POST",
+        r"/v1/invoices",
+        create,
+        {"customer": forms.ANY, "description": forms.ANY, "auto_advance": forms.ANY, "metadata": forms.ANY},
+    ),
+    Route(
+        "GET",
+        r"/v1/invoices",
+        list_all,
+        {**LIST_PARAMS, "customer": forms.ANY, "subscription": forms.ANY, "status": forms.ANY},
+    ),
+    Route("GET", rf"/v1/invoices/{ID}", retrieve),
+    Route("POST", rf"/v1/invoices/{ID}/finalize", finalize_endpoint, {"auto_advance": forms.ANY}),
+    Route("POST", rf"/v1/invoices/{ID}/pay", pay_endpoint, {"payment_method": forms.ANY, "off_session": forms.ANY}),
+    Route("POST", rf"/v1/invoices/{ID}/void", void),
+    Route("POST", rf"/v1/invoices/{ID}/mark_uncollectible", mark_uncollectible),
+]
