@@ -162,3 +162,23 @@ def test_the_subscription_view_shows_the_spending_limit_and_period(lifecycle: Li
         .strftime("%Y-%m-%dT%H:%M:%S")
     )
     assert table.item("ACCOUNT#user-ada", "PROFILE")["plan"] == "professional"
+
+
+def test_voided_and_uncollectible_invoices_are_mirrored(lifecycle: Lifecycle) -> None:
+    ada = Billing("user-ada").with_card()
+    ada.change("developer")
+    customer = lifecycle.subscription("user-ada")["customer"]
+    client = _client(lifecycle)
+    first = client.v1.invoices.create({"customer": customer}).id
+    second = client.v1.invoices.create({"customer": customer}).id
+    for invoice in (first, second):
+        client.v1.invoices.finalize_invoice(invoice)
+    lifecycle.deliver()
+    assert [ada.invoice(i)[2]["status"] for i in (first, second)] == ["open", "open"]
+
+    client.v1.invoices.void_invoice(first)
+    client.v1.invoices.mark_uncollectible(second)
+    lifecycle.deliver()
+
+    assert [ada.invoice(i)[2]["status"] for i in (first, second)] == ["void", "uncollectible"]
+    assert ada.invoice(first, pdf=True)[0] == 302  # a final invoice keeps its statement

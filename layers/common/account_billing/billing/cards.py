@@ -313,7 +313,10 @@ class PaymentMethodService:
         `payment_intent.amount_capturable_updated`): the hold is held, the card verified, and
         the default if the account has none. False if there was nothing to complete."""
         hold = self.holds.get(sub, hold_id)
-        if hold is None or hold["status"] not in (AUTHORIZING, REQUIRES_ACTION):
+        # Only a hold that waits for the customer's authentication: Stripe sends the same event
+        # for every manual-capture authorization, and a hold still `authorizing` belongs to an
+        # add-card request that is running (or will be resumed); that request records it.
+        if hold is None or hold["status"] != REQUIRES_ACTION:
             return False
         account = self.accounts.get(sub, consistent=True)
         make_default = bool(account) and not (account or {}).get("default_payment_method")
@@ -323,11 +326,9 @@ class PaymentMethodService:
                     "Update": {
                         "Key": marshal(hold_key(sub, hold_id)),
                         "UpdateExpression": "SET #status = :held, payment_intent_id = :pi",
-                        "ConditionExpression": "#status IN (:authorizing, :action)",
+                        "ConditionExpression": "#status = :action",
                         "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": values(
-                            held=HELD, pi=payment_intent_id, authorizing=AUTHORIZING, action=REQUIRES_ACTION
-                        ),
+                        "ExpressionAttributeValues": values(held=HELD, pi=payment_intent_id, action=REQUIRES_ACTION),
                     }
                 },
                 {
@@ -351,11 +352,9 @@ class PaymentMethodService:
                     self.holds.table.update(
                         hold_key(sub, hold_id),
                         UpdateExpression="SET #status = :held, payment_intent_id = :pi",
-                        ConditionExpression="#status IN (:authorizing, :action)",
+                        ConditionExpression="#status = :action",
                         ExpressionAttributeNames={"#status": "status"},
-                        ExpressionAttributeValues=values(
-                            held=HELD, pi=payment_intent_id, authorizing=AUTHORIZING, action=REQUIRES_ACTION
-                        ),
+                        ExpressionAttributeValues=values(held=HELD, pi=payment_intent_id, action=REQUIRES_ACTION),
                     )
                     return True
                 if attempt_default and exc.failed(2):

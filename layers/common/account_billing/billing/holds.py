@@ -150,6 +150,9 @@ class HoldReleaser:
             # Our lease ran out and another releaser took over; Stripe's side is done either way.
             logger.warning("Hold claim lost before it was marked released", extra={"hold_id": hold["hold_id"]})
             return ReleaseReport("skipped")
+        if not hold.get("payment_intent_id"):
+            # Its add-card request never recorded an outcome, so no card came of it.
+            self.holds.free_fingerprint(hold)
         logger.info("Hold released", extra={"hold_id": hold["hold_id"], "outcome": outcome})
         return ReleaseReport("released", outcome)
 

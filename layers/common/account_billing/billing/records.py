@@ -142,6 +142,33 @@ class HoldStore:
             return False
         return True
 
+    def free_fingerprint(self, hold: Mapping[str, Any]) -> None:
+        """Free the card fingerprint a hold reserved when no card came of it (its add-card
+        request never recorded one): otherwise the same card would be a duplicate forever.
+        Only the marker of this hold's payment method goes, and only while no card item exists."""
+        if not hold.get("fingerprint") or not hold.get("payment_method_id"):
+            return
+        try:
+            self.table.transact(
+                [
+                    {
+                        "ConditionCheck": {
+                            "Key": marshal(card_key(hold["sub"], hold["payment_method_id"])),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                    {
+                        "Delete": {
+                            "Key": marshal(fingerprint_key(hold["sub"], hold["fingerprint"])),
+                            "ConditionExpression": "payment_method_id = :pm",
+                            "ExpressionAttributeValues": values(pm=hold["payment_method_id"]),
+                        }
+                    },
+                ]
+            )
+        except TransactionCancelled:
+            return  # the card exists after all, or the marker belongs to another payment method
+
     def let_go(self, hold: Mapping[str, Any], now: datetime) -> None:
         """Give a claim back after a failed attempt: the next run may take it at once."""
         try:
