@@ -182,3 +182,20 @@ def test_voided_and_uncollectible_invoices_are_mirrored(lifecycle: Lifecycle) ->
 
     assert [ada.invoice(i)[2]["status"] for i in (first, second)] == ["void", "uncollectible"]
     assert ada.invoice(first, pdf=True)[0] == 302  # a final invoice keeps its statement
+
+
+def test_a_lost_subscribe_answer_retried_with_a_new_key_subscribes_once(lifecycle: Lifecycle) -> None:
+    ada = Billing("user-ada").with_card()
+    # Stripe subscribes and charges, but every answer is lost on the way back (retries included)
+    lifecycle.sim.inject("timeout_after", method="POST", path="/v1/subscriptions", times=3)
+    assert ada.change("developer", key="subscribe-ada-lost")[0] == 503
+    assert len(lifecycle.sim.all("subscription")) == 1
+
+    # the web app retries with a new Idempotency-Key before any webhook has arrived
+    status, _, body = ada.change("developer", key="subscribe-ada-new-key")
+
+    assert status == 200, body
+    assert body["plan"] == "developer"
+    assert len(lifecycle.sim.all("subscription")) == 1
+    charges = [p for p in lifecycle.sim.all("payment_intent") if p["capture_method"] != "manual"]
+    assert len(charges) == 1  # the first invoice, charged once

@@ -352,6 +352,11 @@ class StripeGateway:
 
     # ------------------------------------------------------------------ subscriptions and invoices
     # Plain dicts out (Stripe's own shapes): the subscription and invoice code reads them.
+    def subscriptions_of(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's subscriptions that have not ended, as Stripe has them now."""
+        page = self._call(lambda: self.client.v1.subscriptions.list({"customer": customer_id, "limit": 10}))
+        return [item.to_dict() for item in page.data]
+
     def create_subscription(
         self, *, customer_id: str, price_id: str, account_key: str, payment_method_id: str, idempotency_key: str
     ) -> dict[str, Any]:

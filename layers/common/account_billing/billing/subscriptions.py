@@ -194,6 +194,13 @@ class SubscriptionService:
         self._ensure_hold(account, card, target, key)
         customer_id = self.cards.customers.ensure(account)
         if current is None:
+            # The copy may lag Stripe: an earlier subscribe whose answer was lost (retried with
+            # another Idempotency-Key before its webhook arrived) must not be made twice.
+            known = next((s for s in self.gateway.subscriptions_of(customer_id) if s["status"] in LIVE), None)
+            if known is not None:
+                self._store(sub, known, started=started)
+                current = self._live(sub)
+        if current is None:
             created = self.gateway.create_subscription(
                 customer_id=customer_id,
                 price_id=new_price,
