@@ -1,15 +1,22 @@
 """Money paths found wanting in review, each reproduced first: a webhook that raced an unresolved
-add-card request, and a card fingerprint left reserved by a hold that never became a card."""
+add-card request, a card fingerprint left reserved by a hold that never became a card, and a
+double-submitted card detached from under the request that was adding it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from account_billing.billing.holds import fingerprint_marker, hold_id_for, new_hold
+from account_billing.billing.plans import DEFAULT_HOLD_PLAN
 from account_billing.billing.records import HoldStore
 from account_billing.billing.stripe_events import on_payment_intent_event
 from account_billing.billing.sweeper import Sweeper
+from account_billing.errors import DuplicateCard
+from account_billing.identity import Caller
+from account_billing.models.billing_requests import AddPaymentMethodRequest
 from stripe_simulator import Simulator
 from tests.billing.helpers import Cards, billing_items, holds, later, new_releaser, new_service, new_table, schedules
 
@@ -77,3 +84,35 @@ def test_releasing_a_cards_hold_keeps_the_cards_fingerprint(stripe_sim: Simulato
     assert report.outcomes == {"canceled": 1}
     assert any(i["SK"].startswith("CARDFP#") for i in billing_items("user-ada"))
     assert cards.add("pm_card_visa", key="again-key-0003")[0] == 409  # still the same card
+
+
+def test_a_second_request_for_the_same_card_does_not_detach_it_from_the_first(stripe_sim: Simulator) -> None:
+    _account("user-ada")
+    service = new_service()
+    account = service.accounts.get("user-ada", consistent=True)
+    customer = service.customers.ensure(account)
+    # request A has attached the card and recorded its hold, and is about to call Stripe
+    card = service._attach("pm_card_visa", customer)
+    hold = new_hold(
+        sub="user-ada",
+        hold_id=hold_id_for("user-ada", "request-a-key"),
+        plan=DEFAULT_HOLD_PLAN,
+        currency="usd",
+        customer_id=customer,
+        payment_method_id=card.payment_method_id,
+        requested_payment_method=card.payment_method_id,
+        fingerprint=card.fingerprint,
+        now=datetime.now(UTC),
+        release_delay=timedelta(days=1),
+    )
+    service.holds.start(hold, fingerprint_marker("user-ada", card.fingerprint, card.payment_method_id))
+
+    # request B (a double submit with another key) sends the same payment method
+    with pytest.raises(DuplicateCard):
+        service.add(Caller("user-ada"), AddPaymentMethodRequest(payment_method=card.payment_method_id), "request-b-key")
+    assert stripe_sim.get(card.payment_method_id, "payment_method")["customer"] == customer  # still attached
+
+    # request A goes on and verifies the card
+    outcome = service._authorize(hold, card, service.accounts.get("user-ada", consistent=True))
+    assert outcome.status == 201
+    assert [i["verification"] for i in billing_items("user-ada") if i["SK"].startswith("CARD#")] == ["verified"]

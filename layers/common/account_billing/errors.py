@@ -182,6 +182,9 @@ class DuplicateCard(ServiceError):
     kind = "duplicate-card"
     title = "This card is already on the account"
 
+    # The payment method that holds the card's place on the account (never shown to callers).
+    held_by: str | None = None
+
 
 class CardLimitReached(ServiceError):
     status = 409

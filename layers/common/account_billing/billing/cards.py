@@ -150,8 +150,11 @@ class PaymentMethodService:
         )
         try:
             self.holds.start(hold, fingerprint_marker(caller.sub, card.fingerprint, card.payment_method_id))
-        except DuplicateCard:
-            self._detach_unless_listed(caller.sub, card.payment_method_id)
+        except DuplicateCard as duplicate:
+            # A second copy of the card goes; the payment method that holds the card's place
+            # (listed, or being added by another request right now) is never detached.
+            if duplicate.held_by != card.payment_method_id:
+                self._detach_unless_listed(caller.sub, card.payment_method_id)
             raise
         except ConditionFailed as exc:  # the same request, running concurrently
             raise ConcurrentUpdate("This request is already being processed.") from exc

@@ -72,14 +72,22 @@ class HoldStore:
             self.table.transact(
                 [
                     {"Put": {"Item": marshal(hold), "ConditionExpression": "attribute_not_exists(PK)"}},
-                    {"Put": {"Item": marshal(marker), "ConditionExpression": "attribute_not_exists(PK)"}},
+                    {
+                        "Put": {
+                            "Item": marshal(marker),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    },
                 ]
             )
         except TransactionCancelled as exc:
             if exc.failed(0):
                 raise ConditionFailed(None) from exc
             if exc.failed(1):
-                raise DuplicateCard("This card is already on the account.") from exc
+                duplicate = DuplicateCard("This card is already on the account.")
+                duplicate.held_by = (exc.items[1] or {}).get("payment_method_id")
+                raise duplicate from exc
             raise
 
     def discard(self, sub: str, hold_id: str, fingerprint: str) -> None:
