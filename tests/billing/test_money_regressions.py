@@ -14,7 +14,7 @@ from account_billing.billing.plans import DEFAULT_HOLD_PLAN
 from account_billing.billing.records import HoldStore
 from account_billing.billing.stripe_events import on_payment_intent_event
 from account_billing.billing.sweeper import Sweeper
-from account_billing.errors import DuplicateCard
+from account_billing.errors import AccountNotFound, DuplicateCard
 from account_billing.identity import Caller
 from account_billing.models.billing_requests import AddPaymentMethodRequest
 from stripe_simulator import Simulator
@@ -116,3 +116,35 @@ def test_a_second_request_for_the_same_card_does_not_detach_it_from_the_first(st
     outcome = service._authorize(hold, card, service.accounts.get("user-ada", consistent=True))
     assert outcome.status == 201
     assert [i["verification"] for i in billing_items("user-ada") if i["SK"].startswith("CARD#")] == ["verified"]
+
+
+def test_no_hold_is_recorded_for_an_account_being_deleted(stripe_sim: Simulator) -> None:
+    """An add-card request that checked the account just before its deletion began must not
+    record a hold that the deletion's erasure has already missed."""
+    _account("user-ada")
+    service = new_service()
+    account = service.accounts.get("user-ada", consistent=True)  # the request saw an active account
+    customer = service.customers.ensure(account)
+    card = service._attach("pm_card_visa", customer)
+    new_table().client.update_item(  # ...then the deletion started
+        TableName=new_table().name,
+        Key={"PK": {"S": "ACCOUNT#user-ada"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET #s = :deleting",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":deleting": {"S": "deleting"}},
+    )
+    hold = new_hold(
+        sub="user-ada",
+        hold_id=hold_id_for("user-ada", "late-request-key"),
+        plan=DEFAULT_HOLD_PLAN,
+        currency="usd",
+        customer_id=customer,
+        payment_method_id=card.payment_method_id,
+        requested_payment_method=card.payment_method_id,
+        fingerprint=card.fingerprint,
+        now=datetime.now(UTC),
+        release_delay=timedelta(days=1),
+    )
+    with pytest.raises(AccountNotFound):
+        service.holds.start(hold, fingerprint_marker("user-ada", card.fingerprint, card.payment_method_id))
+    assert holds("user-ada") == []

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..data import keys
+from ..data.accounts import account_is_active
 from ..data.table import ConditionFailed, Table, TransactionCancelled, marshal, unmarshal, values
-from ..errors import DuplicateCard
+from ..errors import AccountNotFound, DuplicateCard
 
 DUE_INDEX = "HoldsDue"
 DUE_PARTITION = "HOLD"
@@ -79,9 +80,13 @@ class HoldStore:
                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
+                    # No hold for an account being deleted: its erasure may have listed its holds.
+                    account_is_active(hold["sub"]),
                 ]
             )
         except TransactionCancelled as exc:
+            if exc.failed(2):
+                raise AccountNotFound("The caller has no account.") from exc
             if exc.failed(0):
                 raise ConditionFailed(None) from exc
             if exc.failed(1):
