@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.api import caller_of, create_resolver, json_response, responses
-from account_billing.billing.gateway import gateway_for
+from account_billing.billing.deferred import deferred_gateway
 from account_billing.billing.invoices import InvoiceService
 from account_billing.billing.mirror import Mirror
 from account_billing.billing.settings import billing_settings
@@ -29,7 +29,7 @@ InvoiceId = Annotated[str, Path(pattern=r"^in_[A-Za-z0-9_]{1,250}$", max_length=
 def invoices() -> InvoiceService:
     settings = billing_settings()
     table = Table(dynamodb_client(), get_settings().table_name)
-    return InvoiceService(table, gateway_for(settings), Mirror(table, settings.plan_price_ids))
+    return InvoiceService(table, deferred_gateway(settings), Mirror(table, settings.plan_price_ids))
 
 
 @app.get(

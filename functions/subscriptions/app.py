@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.api import caller_of, create_resolver, json_response, responses
 from account_billing.billing.cards import PaymentMethodService
-from account_billing.billing.gateway import gateway_for
+from account_billing.billing.deferred import deferred_gateway
 from account_billing.billing.idempotency import idempotency_config
 from account_billing.billing.idempotent_plans import idempotent_change
 from account_billing.billing.scheduling import ReleaseScheduler
@@ -47,7 +47,7 @@ def subscriptions() -> SubscriptionService:
     settings = billing_settings()
     cards = PaymentMethodService(
         Table(dynamodb_client(), get_settings().table_name),
-        gateway_for(settings),
+        deferred_gateway(settings),
         ReleaseScheduler.from_settings(boto3.client("scheduler", config=AWS_CLIENT_CONFIG), settings),
         currency=settings.currency,
         release_delay=timedelta(minutes=settings.hold_release_delay_minutes),
