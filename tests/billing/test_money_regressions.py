@@ -29,6 +29,22 @@ def _account(sub: str) -> Cards:
     return cards
 
 
+def _new_hold(customer: str, card: Any, request_key: str) -> dict[str, Any]:
+    """The hold an add-card request of Ada's records before it calls Stripe."""
+    return new_hold(
+        sub="user-ada",
+        hold_id=hold_id_for("user-ada", request_key),
+        plan=DEFAULT_HOLD_PLAN,
+        currency="usd",
+        customer_id=customer,
+        payment_method_id=card.payment_method_id,
+        requested_payment_method=card.payment_method_id,
+        fingerprint=card.fingerprint,
+        now=datetime.now(UTC),
+        release_delay=timedelta(days=1),
+    )
+
+
 def _capturable_event(stripe_sim: Simulator) -> dict[str, Any]:
     """Stripe's `payment_intent.amount_capturable_updated` for the (only) PaymentIntent: sent for
     every manual-capture authorization, not only after 3-D Secure."""
@@ -93,18 +109,7 @@ def test_a_second_request_for_the_same_card_does_not_detach_it_from_the_first(st
     customer = service.customers.ensure(account)
     # request A has attached the card and recorded its hold, and is about to call Stripe
     card = service._attach("pm_card_visa", customer)
-    hold = new_hold(
-        sub="user-ada",
-        hold_id=hold_id_for("user-ada", "request-a-key"),
-        plan=DEFAULT_HOLD_PLAN,
-        currency="usd",
-        customer_id=customer,
-        payment_method_id=card.payment_method_id,
-        requested_payment_method=card.payment_method_id,
-        fingerprint=card.fingerprint,
-        now=datetime.now(UTC),
-        release_delay=timedelta(days=1),
-    )
+    hold = _new_hold(customer, card, "request-a-key")
     service.holds.start(hold, fingerprint_marker("user-ada", card.fingerprint, card.payment_method_id))
 
     # request B (a double submit with another key) sends the same payment method
@@ -133,18 +138,7 @@ def test_no_hold_is_recorded_for_an_account_being_deleted(stripe_sim: Simulator)
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":deleting": {"S": "deleting"}},
     )
-    hold = new_hold(
-        sub="user-ada",
-        hold_id=hold_id_for("user-ada", "late-request-key"),
-        plan=DEFAULT_HOLD_PLAN,
-        currency="usd",
-        customer_id=customer,
-        payment_method_id=card.payment_method_id,
-        requested_payment_method=card.payment_method_id,
-        fingerprint=card.fingerprint,
-        now=datetime.now(UTC),
-        release_delay=timedelta(days=1),
-    )
+    hold = _new_hold(customer, card, "late-request-key")
     with pytest.raises(AccountNotFound):
         service.holds.start(hold, fingerprint_marker("user-ada", card.fingerprint, card.payment_method_id))
     assert holds("user-ada") == []
