@@ -45,28 +45,29 @@ def idempotency_config() -> IdempotencyConfig:
     )
 
 
-def idempotent_add(
-    service: PaymentMethodService,
+def once_per_key(
+    operation: Callable[[Caller, dict[str, Any], str], dict[str, Any]],
     table_name: str,
     config: IdempotencyConfig,
     client: Any | None = None,
-) -> Callable[[Caller, AddPaymentMethodRequest, str], Replayable]:
-    """`service.add`, once per (caller, Idempotency-Key)."""
+) -> Callable[[Caller, dict[str, Any], str], dict[str, Any]]:
+    """`operation(caller, request, key)` run once per (caller, Idempotency-Key): a retry answers
+    what the first call did (a decline included), the same key with another request body is
+    `IdempotencyKeyReused`, and a duplicate still running is `RequestInProgress`. `request` and
+    the answer are JSON-ready dicts (they are stored in the idempotency table)."""
     persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
     @idempotent_function(data_keyword_argument="attempt", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
-    def add_card(attempt: dict[str, Any]) -> dict[str, Any]:
-        request = AddPaymentMethodRequest.model_validate(attempt["request"])
+    def attempt_once(attempt: dict[str, Any]) -> dict[str, Any]:
         try:
-            outcome = service.add(Caller(attempt["caller"]), request, attempt["key"])
+            return {"answer": operation(Caller(attempt["caller"]), attempt["request"], attempt["key"])}
         except CardDeclined as exc:
-            return {"status": exc.status, "declined": {"detail": exc.detail, **exc.extensions}}
-        return {"status": outcome.status, "body": outcome.body.model_dump(mode="json")}
+            return {"declined": {"detail": exc.detail, **exc.extensions}}
 
-    def run(caller: Caller, request: AddPaymentMethodRequest, key: str) -> Replayable:
-        attempt = {"caller": caller.sub, "key": key, "request": request.model_dump(mode="json")}
+    def run(caller: Caller, request: dict[str, Any], key: str) -> dict[str, Any]:
+        attempt = {"caller": caller.sub, "key": key, "request": request}
         try:
-            result = add_card(attempt=attempt)
+            result = attempt_once(attempt=attempt)
         except IdempotencyValidationError as exc:
             raise IdempotencyKeyReused("This Idempotency-Key was already used with another request body.") from exc
         except IdempotencyAlreadyInProgressError as exc:
@@ -74,6 +75,28 @@ def idempotent_add(
         if "declined" in result:
             declined = dict(result["declined"])
             raise CardDeclined(declined.pop("detail"), **declined)
-        return Replayable(result["status"], result["body"])
+        answer: dict[str, Any] = result["answer"]
+        return answer
+
+    return run
+
+
+def idempotent_add(
+    service: PaymentMethodService,
+    table_name: str,
+    config: IdempotencyConfig,
+    client: Any | None = None,
+) -> Callable[[Caller, AddPaymentMethodRequest, str], Replayable]:
+    """`service.add`, once per (caller, Idempotency-Key)."""
+
+    def add_card(caller: Caller, request: dict[str, Any], key: str) -> dict[str, Any]:
+        outcome = service.add(caller, AddPaymentMethodRequest.model_validate(request), key)
+        return {"status": outcome.status, "body": outcome.body.model_dump(mode="json")}
+
+    once = once_per_key(add_card, table_name, config, client)
+
+    def run(caller: Caller, request: AddPaymentMethodRequest, key: str) -> Replayable:
+        answer = once(caller, request.model_dump(mode="json"), key)
+        return Replayable(answer["status"], answer["body"])
 
     return run
