@@ -50,7 +50,7 @@ test: lint typecheck template-check
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(STAMP)
-	PYTHONPATH=layers/common $(BIN)/python -m bench
+	POWERTOOLS_SERVICE_NAME=account-billing POWERTOOLS_METRICS_NAMESPACE=AccountBilling PYTHONPATH=layers/common $(BIN)/python -m bench
 
 openapi: $(STAMP)
 	PYTHONPATH=layers/common $(BIN)/python -m docs.openapi
