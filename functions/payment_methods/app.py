@@ -3,32 +3,21 @@ cards, choose the default, remove one."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-import boto3
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.api import caller_of, create_resolver, json_response, responses
-from account_billing.billing.cards import PaymentMethodService
-from account_billing.billing.deferred import deferred_gateway
-from account_billing.billing.idempotency import Replayable, idempotency_config, idempotent_add
-from account_billing.billing.scheduling import ReleaseScheduler
-from account_billing.billing.settings import billing_settings
-from account_billing.data.table import Table
+from account_billing.billing.idempotency import Replayable, idempotent_add
+from account_billing.billing.services import card_service, idempotency, idempotency_table_name
 from account_billing.identity import Caller
 from account_billing.models.billing_requests import PAYMENT_METHOD_ID, AddPaymentMethodRequest
 from account_billing.models.billing_responses import CardAdded, PaymentMethodList, SetupIntentView
 from account_billing.observability import logger, metrics
-from account_billing.settings import get_settings
-from account_billing.wiring import AWS_CLIENT_CONFIG, dynamodb_client, per_container
-
-if TYPE_CHECKING:
-    from account_billing.billing.gateway import StripeGateway
+from account_billing.wiring import dynamodb_client, per_container
 
 app = create_resolver()
 
@@ -45,44 +34,12 @@ IdempotencyKey = Annotated[
 PaymentMethodIdPath = Annotated[str, Path(pattern=PAYMENT_METHOD_ID, max_length=253)]
 
 
-@per_container
-def table() -> Table:
-    return Table(dynamodb_client(), get_settings().table_name)
-
-
-@per_container
-def gateway() -> StripeGateway:
-    return deferred_gateway(billing_settings())
-
-
-@per_container
-def scheduler() -> ReleaseScheduler:
-    return ReleaseScheduler.from_settings(boto3.client("scheduler", config=AWS_CLIENT_CONFIG), billing_settings())
-
-
-@per_container
-def payment_methods() -> PaymentMethodService:
-    settings = billing_settings()
-    return PaymentMethodService(
-        table(),
-        gateway(),
-        scheduler(),
-        currency=settings.currency,
-        release_delay=timedelta(minutes=settings.hold_release_delay_minutes),
-    )
-
-
-@per_container
-def idempotency() -> IdempotencyConfig:
-    return idempotency_config()
+payment_methods = card_service
 
 
 @per_container
 def add_card_once() -> Any:
-    table_name = billing_settings().idempotency_table_name
-    if not table_name:
-        raise RuntimeError("IDEMPOTENCY_TABLE_NAME is not set")
-    return idempotent_add(payment_methods(), table_name, idempotency(), dynamodb_client())
+    return idempotent_add(card_service(), idempotency_table_name(), idempotency(), dynamodb_client())
 
 
 @app.post(

@@ -3,30 +3,22 @@ scheduled change, and what a change would cost."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
-import boto3
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.api import caller_of, create_resolver, json_response, responses
-from account_billing.billing.cards import PaymentMethodService
-from account_billing.billing.deferred import deferred_gateway
-from account_billing.billing.idempotency import idempotency_config
 from account_billing.billing.idempotent_plans import idempotent_change
-from account_billing.billing.scheduling import ReleaseScheduler
+from account_billing.billing.services import card_service, idempotency, idempotency_table_name
 from account_billing.billing.settings import billing_settings
 from account_billing.billing.subscriptions import SubscriptionService, plan_list
-from account_billing.data.table import Table
 from account_billing.models.subscription_requests import ChangePlanRequest, PlanName
 from account_billing.models.subscription_responses import PlanList, SubscriptionPreview, SubscriptionView
 from account_billing.observability import logger, metrics
-from account_billing.settings import get_settings
-from account_billing.wiring import AWS_CLIENT_CONFIG, dynamodb_client, per_container
+from account_billing.wiring import dynamodb_client, per_container
 
 app = create_resolver()
 
@@ -44,28 +36,12 @@ IdempotencyKey = Annotated[
 
 @per_container
 def subscriptions() -> SubscriptionService:
-    settings = billing_settings()
-    cards = PaymentMethodService(
-        Table(dynamodb_client(), get_settings().table_name),
-        deferred_gateway(settings),
-        ReleaseScheduler.from_settings(boto3.client("scheduler", config=AWS_CLIENT_CONFIG), settings),
-        currency=settings.currency,
-        release_delay=timedelta(minutes=settings.hold_release_delay_minutes),
-    )
-    return SubscriptionService(cards, settings)
-
-
-@per_container
-def idempotency() -> IdempotencyConfig:
-    return idempotency_config()
+    return SubscriptionService(card_service(), billing_settings())
 
 
 @per_container
 def change_once() -> Any:
-    table_name = billing_settings().idempotency_table_name
-    if not table_name:
-        raise RuntimeError("IDEMPOTENCY_TABLE_NAME is not set")
-    return idempotent_change(subscriptions(), table_name, idempotency(), dynamodb_client())
+    return idempotent_change(subscriptions(), idempotency_table_name(), idempotency(), dynamodb_client())
 
 
 @app.get(
