@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.api import caller_of, create_resolver, json_response, responses
+from account_billing.api import caller_of, create_resolver, json_response, no_content, responses
 from account_billing.avatars.service import AvatarService
 from account_billing.avatars.storage import AvatarStorage, s3_client
 from account_billing.data.avatars import AvatarStore
@@ -45,7 +45,7 @@ def request_upload(request: AvatarUploadRequest) -> Response[str]:
 )
 def remove_avatar() -> Response[None]:
     avatars().remove(caller_of(app))
-    return Response(204, headers={"Cache-Control": "no-store"})
+    return no_content()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

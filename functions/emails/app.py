@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.api import caller_of, create_resolver, json_response, responses
+from account_billing.api import caller_of, create_resolver, json_response, no_content, responses
 from account_billing.data.emails import EmailStore
 from account_billing.data.table import Table
 from account_billing.email_service import EmailService
@@ -89,7 +89,7 @@ def set_primary(request: SetPrimaryEmailRequest) -> Response[str]:
 )
 def remove_email(email: Annotated[str, Path(max_length=400)]) -> Response[None]:
     emails().remove(caller_of(app), unquote(email))
-    return Response(204, headers={"Cache-Control": "no-store"})
+    return no_content()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

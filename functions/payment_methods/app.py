@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.api import caller_of, create_resolver, json_response, responses
+from account_billing.api import IdempotencyKey, caller_of, create_resolver, json_response, no_content, responses
 from account_billing.billing.idempotency import Replayable, idempotent_add
 from account_billing.billing.services import card_service, idempotency, idempotency_table_name
 from account_billing.identity import Caller
@@ -21,16 +21,6 @@ from account_billing.wiring import dynamodb_client, per_container
 
 app = create_resolver()
 
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="idempotency-key",
-        min_length=8,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
-        description="A unique key per card addition (a UUID); a retry with the same key returns the first answer",
-    ),
-]
 PaymentMethodIdPath = Annotated[str, Path(pattern=PAYMENT_METHOD_ID, max_length=253)]
 
 
@@ -76,12 +66,7 @@ def setup_intent() -> Response[str]:
 def add_payment_method(request: AddPaymentMethodRequest, idempotency_key: IdempotencyKey) -> Response[str]:
     caller: Caller = caller_of(app)
     answer: Replayable = add_card_once()(caller, request, idempotency_key)
-    return Response(
-        status_code=answer.status,
-        content_type="application/json",
-        body=CardAdded.model_validate(answer.body).model_dump_json(),
-        headers={"Cache-Control": "no-store"},
-    )
+    return json_response(CardAdded.model_validate(answer.body), status=answer.status)
 
 
 @app.get(
@@ -100,7 +85,7 @@ def list_payment_methods() -> Response[str]:
 )
 def set_default(payment_method_id: PaymentMethodIdPath) -> Response[None]:
     payment_methods().set_default(caller_of(app), payment_method_id)
-    return Response(204, headers={"Cache-Control": "no-store"})
+    return no_content()
 
 
 @app.delete(
@@ -110,7 +95,7 @@ def set_default(payment_method_id: PaymentMethodIdPath) -> Response[None]:
 )
 def remove(payment_method_id: PaymentMethodIdPath) -> Response[None]:
     payment_methods().remove(caller_of(app), payment_method_id)
-    return Response(204, headers={"Cache-Control": "no-store"})
+    return no_content()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

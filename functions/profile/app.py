@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.accounts import AccountService
-from account_billing.api import caller_of, create_resolver, json_response, responses
+from account_billing.api import caller_of, create_resolver, json_response, no_content, responses
 from account_billing.data.accounts import AccountStore
 from account_billing.data.table import Table
 from account_billing.deletion import erasure_steps
@@ -108,7 +108,7 @@ def public_profile(user_id: Annotated[str, Path(max_length=64)]) -> Response[str
 )
 def delete_account(request: DeleteAccountRequest) -> Response[None]:
     accounts().delete(caller_of(app), request, erasure_steps(table()))
-    return Response(204, headers={"Cache-Control": "no-store"})
+    return no_content()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

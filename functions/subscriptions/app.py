@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.api import caller_of, create_resolver, json_response, responses
+from account_billing.api import IdempotencyKey, caller_of, create_resolver, json_response, responses
 from account_billing.billing.idempotent_plans import idempotent_change
 from account_billing.billing.services import card_service, idempotency, idempotency_table_name
 from account_billing.billing.settings import billing_settings
@@ -21,17 +21,6 @@ from account_billing.observability import logger, metrics
 from account_billing.wiring import dynamodb_client, per_container
 
 app = create_resolver()
-
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="idempotency-key",
-        min_length=8,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
-        description="A unique key per plan change (a UUID); a retry with the same key returns the first answer",
-    ),
-]
 
 
 @per_container

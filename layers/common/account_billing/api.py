@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel
 
 from .identity import Caller, caller_from_claims
@@ -24,6 +25,19 @@ def caller_of(app: APIGatewayHttpResolver) -> Caller:
     return caller_from_claims(app.current_event.request_context.authorizer.jwt_claim)
 
 
+# The header every money-moving POST/PUT requires: a retry with the same key answers as the first.
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="idempotency-key",
+        min_length=8,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A unique key per request (a UUID); a retry with the same key returns the first answer",
+    ),
+]
+
+
 def json_response(model: BaseModel, status: int = 200, headers: dict[str, Any] | None = None) -> Response[str]:
     """A JSON response of private data: never cached by shared caches."""
     return Response(
@@ -32,6 +46,11 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, Any] |
         body=model.model_dump_json(),
         headers={"Cache-Control": "no-store", **(headers or {})},
     )
+
+
+def no_content() -> Response[None]:
+    """204: done, nothing to show (and nothing for a shared cache to keep)."""
+    return Response(204, headers={"Cache-Control": "no-store"})
 
 
 _PROBLEM_DESCRIPTIONS = {
