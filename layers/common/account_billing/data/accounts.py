@@ -17,7 +17,7 @@ from ..errors import (
     UserIdTaken,
 )
 from . import keys
-from .table import ConditionFailed, Table, TransactionCancelled, marshal, values
+from .table import ConditionFailed, Table, TransactionCancelled, marshal, owned_by, values
 
 ACTIVE = "active"
 DELETING = "deleting"
@@ -159,14 +159,7 @@ class AccountStore:
             actions = [
                 update_profile,
                 {"Put": {"Item": marshal(new_marker), "ConditionExpression": "attribute_not_exists(PK)"}},
-                {
-                    "Delete": {
-                        "Key": marshal(keys.handle_marker_key(current["user_id_key"])),
-                        "ConditionExpression": "#owner = :sub",
-                        "ExpressionAttributeNames": {"#owner": "owner"},
-                        "ExpressionAttributeValues": values(sub=sub),
-                    }
-                },
+                {"Delete": {"Key": marshal(keys.handle_marker_key(current["user_id_key"])), **owned_by(sub)}},
             ]
         try:
             self.table.transact(actions)

@@ -19,7 +19,7 @@ from ..errors import (
 )
 from . import keys
 from .accounts import ACTIVE, account_is_active
-from .table import ConditionFailed, Table, TransactionCancelled, marshal, values
+from .table import ConditionFailed, Table, TransactionCancelled, marshal, owned_by, values
 
 
 def _owned(address_key: str, sub: str) -> dict[str, Any]:
@@ -214,14 +214,7 @@ class EmailStore:
             if primary is None:
                 raise LastVerifiedEmailRemoval("Add and verify another address first.")
             actions += [
-                {
-                    "Delete": {
-                        "Key": marshal(keys.email_marker_key(address_key)),
-                        "ConditionExpression": "#owner = :sub",
-                        "ExpressionAttributeNames": {"#owner": "owner"},
-                        "ExpressionAttributeValues": values(sub=sub),
-                    }
-                },
+                {"Delete": {"Key": marshal(keys.email_marker_key(address_key)), **owned_by(sub)}},
                 {
                     "ConditionCheck": {
                         "Key": marshal({"PK": primary["PK"], "SK": primary["SK"]}),

@@ -76,6 +76,15 @@ def values(**named: Any) -> dict[str, Any]:
     return {f":{k}": _serializer.serialize(v) for k, v in named.items()}
 
 
+def owned_by(owner: str) -> dict[str, Any]:
+    """The condition that a marker item belongs to `owner`, for a write or a transaction action."""
+    return {
+        "ConditionExpression": "#owner = :owner",
+        "ExpressionAttributeNames": {"#owner": "owner"},
+        "ExpressionAttributeValues": values(owner=owner),
+    }
+
+
 def _is_condition_failure(exc: ClientError) -> bool:
     code: str | None = exc.response.get("Error", {}).get("Code")
     return code == "ConditionalCheckFailedException"
@@ -129,12 +138,7 @@ class Table:
     def delete_if_owned(self, key: Key, owner: str) -> bool:
         """Delete a marker item only if `owner` holds it; False if it was not theirs (or gone)."""
         try:
-            self.delete(
-                key,
-                ConditionExpression="#owner = :owner",
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues=values(owner=owner),
-            )
+            self.delete(key, **owned_by(owner))
         except ConditionFailed:
             return False
         return True
