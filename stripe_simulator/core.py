@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 import string
 import threading
@@ -13,15 +12,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
-from . import forms
+from . import forms, params, sdk
 from .clock import Clock
 from .errors import StripeAPIError
 from .resources import ROUTES, Route
 from .webhooks import WebhookEndpoint, WebhookQueue
 
-API_VERSION = "2026-10-28.endive"
+API_VERSION = sdk.API_VERSION  # the version stripe-python's types describe, the only one simulated
 IDEMPOTENCY_WINDOW = 24 * 3600  # Stripe keeps a key's result for at least 24 hours
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -46,6 +45,7 @@ class Call:
     status: int | None  # None: a simulated timeout before the request reached Stripe
     replayed: bool = False
     fault: str | None = None
+    response: Any = None  # the body answered, as JSON has it (when the simulator records)
 
 
 @dataclass
@@ -93,9 +93,12 @@ class Simulator:
         *,
         latency: float = 0.0,
         api_keys: Iterable[str] = (),
+        record: bool = False,
     ) -> None:
+        """`record`: keep a copy of every body answered in `calls` (for checks of the shapes)."""
         self.clock = clock or Clock()
         self.latency = latency
+        self.record = record
         self.api_keys = set(api_keys)  # empty: any sk_test_/rk_test_ key is accepted
         self.objects: dict[str, dict[str, Any]] = {}
         self.calls: list[Call] = []
@@ -104,6 +107,7 @@ class Simulator:
         self._saved: dict[tuple[str, str], _Saved] = {}
         self._lock = threading.RLock()
         self._routes: list[Route] = list(ROUTES)
+        self._table: list[tuple[sdk.Endpoint, Route]] | None = None
         self._fingerprint_salt = secrets.token_hex(8)
         self._private: dict[str, dict[str, Any]] = {}
         self._sequence: dict[str, int] = {}
@@ -120,7 +124,9 @@ class Simulator:
 
     def add_routes(self, routes: Iterable[Route]) -> None:
         """More endpoints (later resources plug in here)."""
-        self._routes.extend(routes)
+        with self._lock:
+            self._routes.extend(routes)
+            self._table = None
 
     def add_webhook_endpoint(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
         self.webhooks.endpoints.append(endpoint)
@@ -168,15 +174,15 @@ class Simulator:
 
     def emit(self, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
         """Record an event about `obj` (a snapshot) and queue it for the webhook endpoints."""
+        if event_type not in sdk.event_types():
+            raise ValueError(f"{event_type!r} is not an event type of API version {API_VERSION}")
         data: dict[str, Any] = {"object": json.loads(json.dumps(obj))}
         if previous:
             data["previous_attributes"] = previous
         event = {
             "id": self.new_id("evt"),
             "object": "event",
-            "account": None,
             "api_version": API_VERSION,
-            "context": None,
             "created": self.now(),
             "data": data,
             "livemode": False,
@@ -227,14 +233,15 @@ class Simulator:
         self.calls.append(call)
         try:
             self._authenticate(headers.get("authorization", ""))
-            params = forms.decode(params_text)
-            call.params = params
+            self._version(headers.get("stripe-version"))
+            raw = forms.decode(params_text)
+            call.params = raw
             route, path_params = self._route(method, path)
-            forms.check(params, {**route.params, "expand": forms.ANY})
+            checked = params.check(raw, route.endpoint.params)
         except StripeAPIError as exc:
             call.status = exc.status
-            return Response(exc.status, exc.body(), {"Request-Id": request_id})
-        fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+            return self._answer(call, exc.status, exc.body(), {"Request-Id": request_id})
+        fingerprint = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
         if key is not None:
             saved = self._saved.get(("idem", key))
             if saved is not None and saved.expires > self.clock.time():
@@ -247,15 +254,15 @@ class Simulator:
                         "different request.",
                         type="idempotency_error",
                     )
-                    return Response(400, error.body(), {"Request-Id": request_id})
+                    return self._answer(call, 400, error.body(), {"Request-Id": request_id})
                 call.status, call.replayed = saved.status, True
                 headers_out = {"Request-Id": request_id, "Idempotent-Replayed": "true", "Idempotency-Key": key}
-                return Response(saved.status, saved.body, headers_out)
-        self._current = Request(method, path, params, key, request_id)
+                return self._answer(call, saved.status, saved.body, headers_out)
+        self._current = Request(method, path, checked, key, request_id)
         try:
-            body = route.handler(self, params, **path_params)
+            body = route.handler(self, checked, *path_params)
             status = 200
-            body = self._expand(body, params.get("expand"))
+            body = self._expand(body, checked.get("expand"))
         except StripeAPIError as exc:
             status, body = exc.status, exc.body()
         finally:
@@ -263,21 +270,43 @@ class Simulator:
         call.status = status
         if key is not None:
             expires = self.clock.time() + IDEMPOTENCY_WINDOW
-            self._saved[("idem", key)] = _Saved(method, path, fingerprint, status, body, expires)
+            self._saved[("idem", key)] = _Saved(
+                method, path, fingerprint, status, json.loads(json.dumps(body)), expires
+            )
         out = {"Request-Id": request_id, "Stripe-Version": API_VERSION}
         if key is not None:
             out["Idempotency-Key"] = key
-        return Response(status, body, out)
+        return self._answer(call, status, body, out)
+
+    def _answer(self, call: Call, status: int, body: dict[str, Any], headers: dict[str, str]) -> Response:
+        if self.record:
+            call.response = json.loads(json.dumps(body))
+        return Response(status, body, headers)
 
     def _authenticate(self, authorization: str) -> None:
         token = authorization.removeprefix("Bearer ").strip()
         if not token.startswith(("sk_test_", "rk_test_")) or (self.api_keys and token not in self.api_keys):
             raise StripeAPIError(401, "Invalid API Key provided.", type="invalid_request_error")
 
-    def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
-        for route in self._routes:
-            if route.method == method and (match := re.fullmatch(route.pattern, path)):
-                return route, match.groupdict()
+    @staticmethod
+    def _version(requested: str | None) -> None:
+        if requested not in (None, API_VERSION):
+            raise sdk.NotSimulated(
+                f"Stripe-Version {requested}: the simulator speaks {API_VERSION} only (stripe-python's types)"
+            )
+
+    def _route(self, method: str, path: str) -> tuple[Route, list[str]]:
+        """The simulated endpoint of a request, and its path parameters. Where two templates
+        match (`/v1/invoices/create_preview`, `/v1/invoices/{invoice}`), the literal one wins."""
+        if self._table is None:
+            table = [(route.endpoint, route) for route in self._routes]
+            self._table = sorted(table, key=lambda pair: pair[0].placeholders)
+        for endpoint, route in self._table:
+            if endpoint.method == method and (match := endpoint.pattern.fullmatch(path)):
+                return route, [unquote_plus(value) for value in match.groups()]
+        known = sdk.stripe_knows(method, path)
+        if known is not None:
+            raise sdk.NotSimulated(f"{method} {path} is Stripe's {known}, which the simulator does not simulate")
         raise StripeAPIError(404, f"Unrecognized request URL ({method}: {path}).", type="invalid_request_error")
 
     def _take_fault(self, method: str, path: str) -> StripeFault | None:

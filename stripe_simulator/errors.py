@@ -34,8 +34,10 @@ class StripeAPIError(Exception):
         return {"error": self.error}
 
 
-def invalid(message: str, *, param: str | None = None, code: str | None = None) -> StripeAPIError:
-    return StripeAPIError(400, message, param=param, code=code)
+def invalid(message: str, *, param: str | None = None, code: str | None = None, **objects: Any) -> StripeAPIError:
+    """A 400 `invalid_request_error`; `objects` are what Stripe attaches to the error (the
+    `setup_intent` or `payment_intent` whose state refused the request)."""
+    return StripeAPIError(400, message, param=param, code=code, **objects)
 
 
 def missing(resource: str, identifier: str, param: str = "id") -> StripeAPIError:

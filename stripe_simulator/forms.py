@@ -1,6 +1,6 @@
 """Stripe's request encoding: form fields with bracketed keys (`metadata[hold]=x`,
-`expand[0]=latest_charge`), decoded into nested dicts and lists, and checked against what an
-endpoint accepts."""
+`expand[0]=latest_charge`), decoded into nested dicts and lists (`params.check` then checks
+them against the endpoint's TypedDict); and readers of values an endpoint uses."""
 
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ from urllib.parse import parse_qsl
 from .errors import invalid
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
-
-# An endpoint's accepted parameters: a name maps to ANY (a scalar, or free-form like metadata)
-# or to the spec of a nested hash. Lists are checked element by element against the same spec.
-ANY: None = None
-Spec = dict[str, Any]
 
 
 def decode(text: str | bytes | None) -> dict[str, Any]:
@@ -37,7 +32,8 @@ def decode(text: str | bytes | None) -> dict[str, Any]:
                 raise invalid(f"Invalid parameter: {raw_key}", param=raw_key)
             node = child
         node[path[-1]] = value
-    return _lists(root)
+    decoded: dict[str, Any] = _lists(root)
+    return decoded
 
 
 def _lists(node: Any) -> Any:
@@ -50,24 +46,6 @@ def _lists(node: Any) -> Any:
         if [int(i) for i in indices] == list(range(len(indices))):
             return [converted[i] for i in indices]
     return converted
-
-
-def check(params: dict[str, Any], spec: Spec, prefix: str = "") -> None:
-    """Reject parameters the endpoint does not know, as Stripe does."""
-    for name, value in params.items():
-        full = f"{prefix}[{name}]" if prefix else name
-        if name not in spec:
-            raise invalid(f"Received unknown parameter: {full}", param=full, code="parameter_unknown")
-        nested = spec[name]
-        if nested is None:
-            continue
-        items = value if isinstance(value, list) else [value]
-        for index, item in enumerate(items):
-            if item == "":
-                continue
-            if not isinstance(item, dict):
-                raise invalid(f"Invalid hash for parameter {full}", param=full, code="parameter_invalid_empty")
-            check(item, nested, f"{full}[{index}]" if isinstance(value, list) else full)
 
 
 def integer(params: dict[str, Any], name: str, *, required: bool = False, minimum: int | None = None) -> int | None:
@@ -90,7 +68,7 @@ def boolean(params: dict[str, Any], name: str, default: bool = False) -> bool:
     if value in (None, ""):
         return default
     if value not in ("true", "false", True, False):
-        raise invalid(f"Invalid boolean: {value}", param=name, code="parameter_invalid_boolean")
+        raise invalid(f"Invalid boolean: {value}", param=name)
     return value in ("true", True)
 
 

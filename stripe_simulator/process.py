@@ -21,9 +21,10 @@ def install(simulator: Simulator | None) -> Simulator | None:
 def default_simulator() -> Simulator:
     """The installed simulator, created on first use with a real clock."""
     with _lock:
-        if _default[0] is None:
-            _default[0] = Simulator()
-        return _default[0]
+        simulator = _default[0]
+        if simulator is None:
+            simulator = _default[0] = Simulator()
+        return simulator
 
 
 def http_client() -> object:

@@ -1,15 +1,20 @@
-"""An endpoint of the simulator: method, path pattern, handler and accepted parameters."""
+"""An endpoint of the simulator: the stripe-python call it answers and its handler. The HTTP
+method, the path and the parameters it accepts are the SDK's for that call (`sdk.endpoint`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from . import sdk
 
 
 @dataclass(frozen=True)
 class Route:
-    method: str
-    pattern: str  # a regex over the path, with named groups for path parameters
-    handler: Callable[..., dict[str, Any]]
-    params: dict[str, Any] = field(default_factory=dict)  # accepted parameters (forms.check)
+    call: str  # the StripeClient call, e.g. "v1.subscription_schedules.update"
+    handler: Callable[..., dict[str, Any]]  # (simulator, params, *path parameters) → body
+
+    @property
+    def endpoint(self) -> sdk.Endpoint:
+        return sdk.endpoint(self.call)

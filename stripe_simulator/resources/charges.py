@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..routing import Route
-from .common import ID, lookup
+from .common import lookup
 
 if TYPE_CHECKING:
     from ..cards import Decline
@@ -95,4 +95,4 @@ def retrieve(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     return lookup(sim, "charge", id)
 
 
-ROUTES = [Route("GET", rf"/v1/charges/{ID}", retrieve)]
+ROUTES = [Route("v1.charges.retrieve", retrieve)]

@@ -5,18 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import forms
-from ..errors import StripeAPIError, missing
+from ..errors import StripeAPIError, invalid, missing
 
 if TYPE_CHECKING:
     from ..core import Simulator
-
-ID = r"(?P<id>[A-Za-z0-9_]+)"
-LIST_PARAMS: dict[str, Any] = {
-    "limit": forms.ANY,
-    "starting_after": forms.ANY,
-    "ending_before": forms.ANY,
-    "created": forms.ANY,
-}
 
 
 def lookup(sim: Simulator, kind: str, identifier: str, label: str | None = None, param: str = "id") -> dict[str, Any]:
@@ -40,17 +32,23 @@ def list_of(sim: Simulator, path: str, items: list[dict[str, Any]], params: dict
         raise StripeAPIError(400, "This value must be less than or equal to 100.", param="limit")
     created = params.get("created")
     if isinstance(created, dict):
-        bounds = {op: int(value) for op, value in created.items()}
-        items = [i for i in items if _within(i["created"], bounds)]
-    elif created not in (None, ""):
-        items = [i for i in items if i["created"] == int(created)]
+        items = [i for i in items if _within(i["created"], created)]
+    elif isinstance(created, int):
+        items = [i for i in items if i["created"] == created]
     ordered = sorted(items, key=lambda i: (i["created"], sim.sequence(i["id"])), reverse=True)
-    after = params.get("starting_after")
+    ids = [i["id"] for i in ordered]
+    after, before = params.get("starting_after"), params.get("ending_before")
+    if after and before:
+        raise invalid("You may only specify one of these parameters: ending_before, starting_after.")
     if after:
-        ids = [i["id"] for i in ordered]
         if after not in ids:
             raise missing("object", after, "starting_after")
         ordered = ordered[ids.index(after) + 1 :]
+    if before:
+        if before not in ids:
+            raise missing("object", before, "ending_before")
+        earlier = ordered[: ids.index(before)]  # the page just before it, in the same order
+        return {"object": "list", "data": earlier[-limit:], "has_more": len(earlier) > limit, "url": path}
     return {"object": "list", "data": ordered[:limit], "has_more": len(ordered) > limit, "url": path}
 
 

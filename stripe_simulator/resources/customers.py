@@ -7,28 +7,11 @@ from typing import TYPE_CHECKING, Any
 from .. import forms
 from ..errors import invalid
 from ..routing import Route
-from .common import ID, live_customer, lookup
 from .common import list_of as _list_of
+from .common import live_customer, lookup
 
 if TYPE_CHECKING:
     from ..core import Simulator
-
-_INVOICE_SETTINGS = {
-    "default_payment_method": forms.ANY,
-    "custom_fields": forms.ANY,
-    "footer": forms.ANY,
-    "rendering_options": forms.ANY,
-}
-_WRITABLE = {
-    "email": forms.ANY,
-    "name": forms.ANY,
-    "description": forms.ANY,
-    "phone": forms.ANY,
-    "metadata": forms.ANY,
-    "preferred_locales": forms.ANY,
-    "invoice_settings": _INVOICE_SETTINGS,
-    "address": forms.ANY,
-}
 
 
 def _customer(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
@@ -131,14 +114,9 @@ def list_payment_methods(sim: Simulator, params: dict[str, Any], id: str) -> dic
 
 
 ROUTES = [
-    Route("POST", r"/v1/customers", create, _WRITABLE),
-    Route("GET", rf"/v1/customers/{ID}", retrieve),
-    Route("POST", rf"/v1/customers/{ID}", update, _WRITABLE),
-    Route("DELETE", rf"/v1/customers/{ID}", delete),
-    Route(
-        "GET",
-        rf"/v1/customers/{ID}/payment_methods",
-        list_payment_methods,
-        {"type": forms.ANY, "limit": forms.ANY, "starting_after": forms.ANY, "ending_before": forms.ANY},
-    ),
+    Route("v1.customers.create", create),
+    Route("v1.customers.retrieve", retrieve),
+    Route("v1.customers.update", update),
+    Route("v1.customers.delete", delete),
+    Route("v1.customers.payment_methods.list", list_payment_methods),
 ]

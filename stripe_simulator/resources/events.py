@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import forms
 from ..routing import Route
-from .common import ID, LIST_PARAMS, list_of, lookup
+from .common import list_of, lookup
 
 if TYPE_CHECKING:
     from ..core import Simulator
@@ -24,6 +23,6 @@ def list_all(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
 
 
 ROUTES = [
-    Route("GET", r"/v1/events", list_all, {**LIST_PARAMS, "type": forms.ANY, "types": forms.ANY}),
-    Route("GET", rf"/v1/events/{ID}", retrieve),
+    Route("v1.events.list", list_all),
+    Route("v1.events.retrieve", retrieve),
 ]

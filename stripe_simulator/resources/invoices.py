@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .. import forms
 from ..errors import StripeAPIError, invalid
 from ..routing import Route
-from .common import ID, LIST_PARAMS, list_of, live_customer, lookup
+from .common import list_of, live_customer, lookup
 
 if TYPE_CHECKING:
     from ..core import Simulator
@@ -20,23 +20,51 @@ Line = dict[str, Any]
 
 
 def line(  # noqa: PLR0917
-    sim: Simulator, description: str, amount: int, price: dict[str, Any], start: int, end: int, *, proration: bool
+    sim: Simulator,
+    description: str,
+    amount: int,
+    price: dict[str, Any],
+    start: int,
+    end: int,
+    *,
+    proration: bool,
+    item: str,
 ) -> Line:
+    """A line of a subscription's invoice: `item` is the subscription item it bills."""
     return {
         "id": sim.new_id("il"),
         "object": "line_item",
         "amount": amount,
         "currency": price["currency"],
         "description": description,
+        "discount_amounts": [],
+        "discountable": True,
+        "discounts": [],
+        "invoice": None,
         "livemode": False,
         "metadata": {},
-        "period": {"start": start, "end": end},
-        "pricing": {"price_details": {"price": price["id"], "product": price["product"]}, "type": "price_details"},
-        "quantity": 1,
         "parent": {
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": None,
+                "proration": proration,
+                "proration_details": {"credited_items": None},
+                "subscription": None,
+                "subscription_item": item,
+            },
             "type": "subscription_item_details",
-            "subscription_item_details": {"proration": proration, "subscription": None},
         },
+        "period": {"end": end, "start": start},
+        "pretax_credit_amounts": [],
+        "pricing": {
+            "price_details": {"price": price["id"], "product": price["product"]},
+            "type": "price_details",
+            "unit_amount_decimal": price["unit_amount_decimal"],
+        },
+        "quantity": 1,
+        "quantity_decimal": "1",
+        "subtotal": amount,
+        "taxes": [],
     }
 
 
@@ -58,42 +86,85 @@ def new_invoice(
             item["parent"]["subscription_item_details"]["subscription"] = subscription["id"]
     starts = [item["period"]["start"] for item in lines] or [sim.now()]
     ends = [item["period"]["end"] for item in lines] or [sim.now()]
+    holder = sim.objects[customer]
     invoice = {
         "id": identifier,
         "object": "invoice",
         "account_country": "US",
+        "account_name": None,
+        "account_tax_ids": None,
         "amount_due": max(total, 0),
+        "amount_overpaid": 0,
         "amount_paid": 0,
         "amount_remaining": max(total, 0),
+        "amount_shipping": 0,
+        "application": None,
         "attempt_count": 0,
         "attempted": False,
         "auto_advance": True,
+        "automatic_tax": {
+            "disabled_reason": None,
+            "enabled": False,
+            "liability": None,
+            "provider": None,
+            "status": None,
+        },
+        "automatically_finalizes_at": None,
         "billing_reason": billing_reason,
         "collection_method": "charge_automatically",
         "created": sim.now(),
         "currency": currency,
+        "custom_fields": None,
         "customer": customer,
+        "customer_address": holder.get("address"),
+        "customer_email": holder.get("email"),
+        "customer_name": holder.get("name"),
+        "customer_phone": holder.get("phone"),
+        "customer_shipping": None,
+        "customer_tax_exempt": holder.get("tax_exempt", "none"),
+        "customer_tax_ids": [],
         "default_payment_method": None,
+        "default_source": None,
+        "default_tax_rates": [],
         "description": None,
+        "discounts": [],
+        "due_date": None,
+        "effective_at": None,
+        "ending_balance": None,
+        "footer": None,
+        "from_invoice": None,
         "hosted_invoice_url": None,
         "invoice_pdf": None,
+        "issuer": {"type": "self"},
+        "last_finalization_error": None,
+        "latest_revision": None,
         "lines": {"object": "list", "data": lines, "has_more": False, "url": f"/v1/invoices/{identifier}/lines"},
         "livemode": False,
         "metadata": {},
+        "next_payment_attempt": None,
         "number": None,
+        "on_behalf_of": None,
         "parent": {
-            "type": "subscription_details",
             "quote_details": None,
             "subscription_details": {
-                "subscription": subscription["id"],
                 "metadata": dict(subscription.get("metadata") or {}),
+                "subscription": subscription["id"],
             },
+            "type": "subscription_details",
         }
         if subscription is not None
         else None,
-        "period_start": min(starts),
+        "payment_settings": {"default_mandate": None, "payment_method_options": None, "payment_method_types": None},
         "period_end": max(ends),
+        "period_start": min(starts),
+        "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0,
+        "receipt_number": None,
+        "rendering": None,
+        "shipping_cost": None,
+        "shipping_details": None,
         "starting_balance": 0,
+        "statement_descriptor": None,
         "status": "draft",
         "status_transitions": {
             "finalized_at": None,
@@ -102,7 +173,14 @@ def new_invoice(
             "voided_at": None,
         },
         "subtotal": total,
+        "subtotal_excluding_tax": total,
+        "test_clock": None,
         "total": total,
+        "total_discount_amounts": [],
+        "total_excluding_tax": total,
+        "total_pretax_credit_amounts": [],
+        "total_taxes": [],
+        "webhooks_delivered_at": None,
     }
     if save:
         sim.save(invoice)
@@ -124,35 +202,47 @@ def finalize(sim: Simulator, invoice: dict[str, Any]) -> dict[str, Any]:
         hosted_invoice_url=hosted,
         invoice_pdf=f"https://pay.stripe.com/invoice/acct_simulator/test_{token}/pdf?s=ap",
     )
+    invoice.update(effective_at=sim.now(), ending_balance=0)
     invoice["status_transitions"]["finalized_at"] = sim.now()
     sim.emit("invoice.finalized", invoice)
     return invoice
 
 
-def payment_method_of(sim: Simulator, invoice: dict[str, Any]) -> str | None:
-    subscription_id = ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
-    subscription = sim.get(subscription_id, "subscription") if subscription_id else None
-    if subscription is not None and subscription.get("default_payment_method"):
+def payment_method_of(sim: Simulator, invoice: dict[str, Any], subscription: dict[str, Any] | None) -> str | None:
+    """The card an invoice is charged to: its subscription's own default payment method, else
+    the customer's invoice default (Stripe's order)."""
+    if subscription is not None and subscription["default_payment_method"]:
         return str(subscription["default_payment_method"])
     customer = sim.objects[invoice["customer"]]
     default = customer["invoice_settings"]["default_payment_method"]
     return str(default) if default else None
 
 
-def charge(sim: Simulator, invoice: dict[str, Any]) -> StripeAPIError | None:
-    """Charge the amount due off-session with the default card: None if paid, else the decline."""
+def subscription_of(sim: Simulator, invoice: dict[str, Any]) -> dict[str, Any] | None:
+    subscription_id = ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    return sim.get(subscription_id, "subscription") if subscription_id else None
+
+
+def charge(
+    sim: Simulator,
+    invoice: dict[str, Any],
+    subscription: dict[str, Any] | None = None,
+    payment_method: str | None = None,
+) -> StripeAPIError | None:
+    """Charge the amount due off-session: None if paid, else the decline. `subscription`: the
+    invoice's subscription while it is not saved yet (being created); `payment_method`: a card
+    named for this payment instead of the defaults."""
     from .payment_intents import create as create_payment_intent  # noqa: PLC0415
 
     amount = invoice["amount_remaining"]
     invoice.update(attempted=True, attempt_count=invoice["attempt_count"] + 1)
     if amount >= MINIMUM_CHARGE:
-        pm = payment_method_of(sim, invoice)
+        pm = payment_method or payment_method_of(sim, invoice, subscription or subscription_of(sim, invoice))
         if pm is None:
-            return StripeAPIError(
-                402,
-                "This customer has no attached payment source or default payment method.",
-                type="invalid_request_error",
-                code="invoice_no_customer_payment_method",
+            return invalid(
+                "This customer has no attached payment source or default payment method. Please consider "
+                "adding a default payment method.",
+                code="resource_missing",
             )
         params = {
             "amount": str(amount),
@@ -171,9 +261,9 @@ def charge(sim: Simulator, invoice: dict[str, Any]) -> StripeAPIError | None:
     return None
 
 
-def pay(sim: Simulator, invoice: dict[str, Any]) -> StripeAPIError | None:
+def pay(sim: Simulator, invoice: dict[str, Any], payment_method: str | None = None) -> StripeAPIError | None:
     """Try to collect an open invoice; its events follow. None if it is paid now."""
-    failure = charge(sim, invoice)
+    failure = charge(sim, invoice, payment_method=payment_method)
     if failure is not None:
         sim.emit("invoice.payment_failed", invoice)
         return failure
@@ -224,11 +314,8 @@ def finalize_endpoint(sim: Simulator, params: dict[str, Any], id: str) -> dict[s
 def pay_endpoint(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     invoice = lookup(sim, "invoice", id)
     if invoice["status"] != "open":
-        raise invalid(
-            f"Invoice is already {invoice['status']}.",
-            code="invoice_not_open" if invoice["status"] != "paid" else "invoice_already_paid",
-        )
-    failure = pay(sim, invoice)
+        raise invalid(f"Invoice is already {invoice['status']}.")
+    failure = pay(sim, invoice, forms.string(params, "payment_method"))
     if failure is not None:
         raise failure
     from .subscription_changes import invoice_paid  # noqa: PLC0415
@@ -263,35 +350,13 @@ def create_preview(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     return preview(sim, params)
 
 
-_PREVIEW = {
-    "customer": forms.ANY,
-    "subscription": forms.ANY,
-    "subscription_details": {
-        "items": {"id": forms.ANY, "price": forms.ANY, "quantity": forms.ANY, "deleted": forms.ANY},
-        "proration_behavior": forms.ANY,
-        "proration_date": forms.ANY,
-        "cancel_at_period_end": forms.ANY,
-    },
-    "automatic_tax": forms.ANY,
-}
-
 ROUTES = [
-    Route("POST", r"/v1/invoices/create_preview", create_preview, _PREVIEW),
-    Route(
-        "POST",
-        r"/v1/invoices",
-        create,
-        {"customer": forms.ANY, "description": forms.ANY, "auto_advance": forms.ANY, "metadata": forms.ANY},
-    ),
-    Route(
-        "GET",
-        r"/v1/invoices",
-        list_all,
-        {**LIST_PARAMS, "customer": forms.ANY, "subscription": forms.ANY, "status": forms.ANY},
-    ),
-    Route("GET", rf"/v1/invoices/{ID}", retrieve),
-    Route("POST", rf"/v1/invoices/{ID}/finalize", finalize_endpoint, {"auto_advance": forms.ANY}),
-    Route("POST", rf"/v1/invoices/{ID}/pay", pay_endpoint, {"payment_method": forms.ANY, "off_session": forms.ANY}),
-    Route("POST", rf"/v1/invoices/{ID}/void", void),
-    Route("POST", rf"/v1/invoices/{ID}/mark_uncollectible", mark_uncollectible),
+    Route("v1.invoices.create_preview", create_preview),
+    Route("v1.invoices.create", create),
+    Route("v1.invoices.list", list_all),
+    Route("v1.invoices.retrieve", retrieve),
+    Route("v1.invoices.finalize_invoice", finalize_endpoint),
+    Route("v1.invoices.pay", pay_endpoint),
+    Route("v1.invoices.void_invoice", void),
+    Route("v1.invoices.mark_uncollectible", mark_uncollectible),
 ]

@@ -9,23 +9,16 @@ from .. import forms
 from ..cards import TestCard, by_number, test_card
 from ..errors import StripeAPIError, invalid, missing
 from ..routing import Route
-from .common import ID, card_error, list_of, live_customer, lookup
+from ..sdk import NotSimulated
+from .common import card_error, list_of, live_customer, lookup
 
 if TYPE_CHECKING:
     from ..core import Simulator
 
-_CREATE = {
-    "type": forms.ANY,
-    "card": {"token": forms.ANY, "number": forms.ANY, "exp_month": forms.ANY, "exp_year": forms.ANY, "cvc": forms.ANY},
-    "billing_details": forms.ANY,
-    "metadata": forms.ANY,
-    "allow_redisplay": forms.ANY,
-}
-
 
 def new_card_method(sim: Simulator, card: TestCard, metadata: dict[str, str] | None = None) -> dict[str, Any]:
     """A new, unattached PaymentMethod for a test card."""
-    pm = {
+    pm: dict[str, Any] = {
         "id": sim.new_id("pm"),
         "object": "payment_method",
         "allow_redisplay": "unspecified",
@@ -87,10 +80,12 @@ def resolve(sim: Simulator, identifier: str, param: str = "payment_method") -> d
 
 
 def create(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
-    if forms.string(params, "type", required=True) != "card":
-        raise invalid("Only card payment methods are simulated.", param="type")
-    details = params.get("card") if isinstance(params.get("card"), dict) else {}
-    token, number = details.get("token"), details.get("number")
+    if params.get("type") is None:  # optional in the types (a clone names none); required here
+        raise invalid("Missing required param: type.", param="type", code="parameter_missing")
+    if params["type"] != "card":
+        raise NotSimulated(f"PaymentMethods of type {params.get('type')!r}: only cards are simulated")
+    details = params.get("card")
+    token, number = (details.get("token"), details.get("number")) if isinstance(details, dict) else (None, None)
     card = test_card(token) if token else by_number(str(number)) if number else None
     if card is None:
         raise StripeAPIError(
@@ -154,14 +149,9 @@ def list_all(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
 
 
 ROUTES = [
-    Route("POST", r"/v1/payment_methods", create, _CREATE),
-    Route(
-        "GET",
-        r"/v1/payment_methods",
-        list_all,
-        {"customer": forms.ANY, "type": forms.ANY, "limit": forms.ANY, "starting_after": forms.ANY},
-    ),
-    Route("GET", rf"/v1/payment_methods/{ID}", retrieve),
-    Route("POST", rf"/v1/payment_methods/{ID}/attach", attach, {"customer": forms.ANY}),
-    Route("POST", rf"/v1/payment_methods/{ID}/detach", detach),
+    Route("v1.payment_methods.create", create),
+    Route("v1.payment_methods.list", list_all),
+    Route("v1.payment_methods.retrieve", retrieve),
+    Route("v1.payment_methods.attach", attach),
+    Route("v1.payment_methods.detach", detach),
 ]

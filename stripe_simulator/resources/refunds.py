@@ -7,20 +7,10 @@ from typing import TYPE_CHECKING, Any
 from .. import forms
 from ..errors import invalid
 from ..routing import Route
-from .common import ID, LIST_PARAMS, list_of, lookup
+from .common import list_of, lookup
 
 if TYPE_CHECKING:
     from ..core import Simulator
-
-_CREATE = {
-    "payment_intent": forms.ANY,
-    "charge": forms.ANY,
-    "amount": forms.ANY,
-    "reason": forms.ANY,
-    "metadata": forms.ANY,
-    "refund_application_fee": forms.ANY,
-    "reverse_transfer": forms.ANY,
-}
 
 
 def create(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +23,7 @@ def create(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
             raise invalid(
                 f"This PaymentIntent ({intent['id']}) does not have a successful charge to refund.",
                 param="payment_intent",
-                code="charge_not_refundable" if intent["status"] != "requires_capture" else "charge_not_captured",
+                code="charge_not_refundable",
             )
         charge_id = intent["latest_charge"]
     charge = lookup(sim, "charge", charge_id or "", "charge", "charge")
@@ -41,7 +31,7 @@ def create(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
         raise invalid(
             f"Charge {charge['id']} has not been captured; cancel its PaymentIntent instead.",
             param="charge",
-            code="charge_not_captured",
+            code="charge_not_refundable",
         )
     remaining = charge["amount_captured"] - sum(
         r["amount"] for r in sim.all("refund") if r["charge"] == charge["id"] and r["status"] != "failed"
@@ -56,8 +46,6 @@ def create(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
             code="amount_too_large",
         )
     reason = forms.string(params, "reason")
-    if reason not in (None, "duplicate", "fraudulent", "requested_by_customer"):
-        raise invalid(f"Invalid reason: {reason}", param="reason")
     refund = {
         "id": sim.new_id("re"),
         "object": "refund",
@@ -101,7 +89,7 @@ def list_all(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
 
 
 ROUTES = [
-    Route("POST", r"/v1/refunds", create, _CREATE),
-    Route("GET", r"/v1/refunds", list_all, {**LIST_PARAMS, "payment_intent": forms.ANY, "charge": forms.ANY}),
-    Route("GET", rf"/v1/refunds/{ID}", retrieve),
+    Route("v1.refunds.create", create),
+    Route("v1.refunds.list", list_all),
+    Route("v1.refunds.retrieve", retrieve),
 ]

@@ -1,39 +1,31 @@
-"""Subscriptions to monthly Prices: creating one (its first invoice paid at once, or a 402 with
-`payment_behavior=error_if_incomplete`), changing its Price with proration (`always_invoice`:
-the proration invoiced and paid at once), `cancel_at_period_end`, SubscriptionSchedules (a
-change at the end of the period, released to undo it), and the passing of time: at the end of
-a period the subscription is cancelled, moves to its schedule's next phase, or renews with a
-new invoice (a failing card: `invoice.payment_failed`, the subscription `past_due`).
+"""Subscriptions to monthly Prices: creating one (its first invoice paid at once, or the
+decline with `payment_behavior=error_if_incomplete`), changing its Price with proration
+(`always_invoice`: the proration invoiced and paid at once), `cancel_at_period_end`,
+SubscriptionSchedules (a change at the end of the period, released to undo it), and the passing
+of time: at the end of a period the subscription is cancelled, moves to its schedule's next
+phase, or renews with a new invoice (a failing card: `invoice.payment_failed`, `past_due`).
 
 `renew_due` runs before every request (like the expiry of authorizations), so advancing the
 simulator's clock past a period end and making any request applies what was due."""
 
 from __future__ import annotations
 
-import calendar
-from datetime import UTC, datetime
+import json
 from typing import TYPE_CHECKING, Any
 
 from .. import forms
 from ..errors import StripeAPIError, invalid
 from ..routing import Route
-from .common import ID, live_customer, lookup
-from .invoices import finalize, line, mark_paid, new_invoice, pay
+from ..sdk import NotSimulated
+from .common import live_customer, lookup
+from .invoices import charge, finalize, line, mark_paid, new_invoice, pay, subscription_of
+from .subscriptions import add_month, new_subscription, set_price
 
 if TYPE_CHECKING:
     from ..core import Simulator
 
 LIVE = ("active", "past_due", "trialing", "incomplete", "unpaid")
-_ITEM = {"id": forms.ANY, "price": forms.ANY, "quantity": forms.ANY, "deleted": forms.ANY}
-
-
-def add_month(moment: int, anchor: int | None = None) -> int:
-    """One calendar month later, keeping the anchor's day where the month has it (Stripe's rule)."""
-    start = datetime.fromtimestamp(moment, UTC)
-    day = datetime.fromtimestamp(anchor if anchor is not None else moment, UTC).day
-    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
-    day = min(day, calendar.monthrange(year, month)[1])
-    return int(start.replace(year=year, month=month, day=day).timestamp())
+__all__ = ["LIVE", "ROUTES", "add_month", "invoice_paid", "renew_due"]
 
 
 def _item(sub: dict[str, Any]) -> dict[str, Any]:
@@ -56,10 +48,25 @@ def _one_item(params: dict[str, Any], name: str = "items") -> dict[str, Any] | N
     items = params.get(name)
     if items in (None, ""):
         return None
-    if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
-        raise invalid("Exactly one subscription item is simulated.", param=name)
+    if len(items) != 1:
+        raise NotSimulated("subscriptions with more than one item are not simulated")
     item: dict[str, Any] = items[0]
     return item
+
+
+def _payment_method(sim: Simulator, customer: str, identifier: str | None) -> str | None:
+    """A subscription's own default card must be one of its customer's."""
+    if not identifier:
+        return None
+    pm = sim.get(identifier, "payment_method")
+    if pm is None or pm["customer"] != customer:
+        raise invalid(
+            f"The customer does not have a payment method with the ID {identifier}. The payment method must be "
+            "attached to the customer.",
+            param="default_payment_method",
+            code="resource_missing",
+        )
+    return identifier
 
 
 def _proration_lines(
@@ -67,15 +74,32 @@ def _proration_lines(
 ) -> list[dict[str, Any]]:
     start, end = period(sub)
     fraction = max(end - now, 0) / max(end - start, 1)
+    item = _item(sub)["id"]
     return [
-        line(sim, f"Unused time on {old['id']}", -round(old["unit_amount"] * fraction), old, now, end, proration=True),
         line(
-            sim, f"Remaining time on {new['id']}", round(new["unit_amount"] * fraction), new, now, end, proration=True
+            sim,
+            f"Unused time on {old['id']}",
+            -round(old["unit_amount"] * fraction),
+            old,
+            now,
+            end,
+            proration=True,
+            item=item,
+        ),
+        line(
+            sim,
+            f"Remaining time on {new['id']}",
+            round(new["unit_amount"] * fraction),
+            new,
+            now,
+            end,
+            proration=True,
+            item=item,
         ),
     ]
 
 
-def _cycle_line(sim: Simulator, price: dict[str, Any], start: int, end: int) -> dict[str, Any]:
+def _cycle_line(sim: Simulator, price: dict[str, Any], start: int, end: int, item: str) -> dict[str, Any]:
     return line(
         sim,
         f"1 × {price['product']} (at {price['unit_amount']} / month)",
@@ -84,6 +108,7 @@ def _cycle_line(sim: Simulator, price: dict[str, Any], start: int, end: int) -> 
         start,
         end,
         proration=False,
+        item=item,
     )
 
 
@@ -94,90 +119,49 @@ def create(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     if requested is None:
         raise invalid("Missing required param: items.", param="items", code="parameter_missing")
     price = _price(sim, requested.get("price"), "items[0][price]")
-    behavior = forms.string(params, "payment_behavior") or "allow_incomplete"
-    now = sim.now()
-    identifier = sim.new_id("sub")
-    end = add_month(now)
-    sub = {
-        "id": identifier,
-        "object": "subscription",
-        "application": None,
-        "billing_cycle_anchor": now,
-        "cancel_at": None,
-        "cancel_at_period_end": False,
-        "canceled_at": None,
-        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
-        "collection_method": "charge_automatically",
-        "created": now,
-        "currency": price["currency"],
-        "customer": customer["id"],
-        "default_payment_method": forms.string(params, "default_payment_method"),
-        "description": None,
-        "ended_at": None,
-        "items": {
-            "object": "list",
-            "data": [
-                {
-                    "id": sim.new_id("si", 14),
-                    "object": "subscription_item",
-                    "created": now,
-                    "current_period_start": now,
-                    "current_period_end": end,
-                    "metadata": {},
-                    "price": price,
-                    "quantity": 1,
-                    "subscription": identifier,
-                }
-            ],
-            "has_more": False,
-            "url": f"/v1/subscription_items?subscription={identifier}",
-        },
-        "latest_invoice": None,
-        "livemode": False,
-        "metadata": forms.metadata(params),
-        "pending_update": None,
-        "schedule": None,
-        "start_date": now,
-        "status": "incomplete",
-    }
+    sub = new_subscription(
+        sim,
+        customer["id"],
+        price,
+        status="incomplete",
+        default_payment_method=_payment_method(sim, customer["id"], params.get("default_payment_method")),
+        metadata=forms.metadata(params),
+        save=False,
+    )
+    start, end = period(sub)
     invoice = new_invoice(
         sim,
         customer["id"],
-        [_cycle_line(sim, price, now, end)],
+        [_cycle_line(sim, price, start, end, _item(sub)["id"])],
         subscription=sub,
         billing_reason="subscription_create",
         currency=price["currency"],
         save=False,
     )
-    if behavior == "error_if_incomplete":
-        from .invoices import charge  # noqa: PLC0415
-
-        sim.save(invoice)  # numbered like any invoice, but only kept if it is paid
-        invoice["number"] = "pending"
-        failure = charge(sim, invoice)
+    if params.get("payment_behavior") == "error_if_incomplete":
+        failure = charge(sim, invoice, subscription=sub)  # nothing is created unless it is paid
         if failure is not None:
-            del sim.objects[invoice["id"]]
             raise failure
-        sim.save(sub)
-        sim.emit("customer.subscription.created", sub)
-        sub["latest_invoice"] = invoice["id"]
-        invoice["status"] = "draft"
-        sim.emit("invoice.created", invoice)
+        _created(sim, sub, invoice)
         finalize(sim, invoice)
         mark_paid(sim, invoice)
         sub["status"] = "active"
-        sim.emit("customer.subscription.updated", sub, {"status": "incomplete", "latest_invoice": None})
+        sim.emit("customer.subscription.updated", sub, {"status": "incomplete"})
         return sub
-    sim.save(sub)
-    sim.emit("customer.subscription.created", sub)
-    sim.save(invoice)
-    sub["latest_invoice"] = invoice["id"]
-    sim.emit("invoice.created", invoice)
+    _created(sim, sub, invoice)
     finalize(sim, invoice)
     if pay(sim, invoice) is None:
         sub["status"] = "active"
         sim.emit("customer.subscription.updated", sub, {"status": "incomplete"})
     return sub
+
+
+def _created(sim: Simulator, sub: dict[str, Any], invoice: dict[str, Any]) -> None:
+    sub["latest_invoice"] = invoice["id"]
+    sim.save(sub)
+    sim.emit("customer.subscription.created", sub)
+    sim.save(invoice)
+    sim.emit("invoice.created", invoice)
 
 
 def update(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
@@ -189,8 +173,9 @@ def update(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     if sub_metadata != sub["metadata"]:
         previous["metadata"], sub["metadata"] = sub["metadata"], sub_metadata
     if "default_payment_method" in params:
-        previous["default_payment_method"] = sub["default_payment_method"]
-        sub["default_payment_method"] = params["default_payment_method"] or None
+        chosen = _payment_method(sim, sub["customer"], params["default_payment_method"])
+        if chosen != sub["default_payment_method"]:
+            previous["default_payment_method"], sub["default_payment_method"] = sub["default_payment_method"], chosen
     requested = _one_item(params)
     if requested is not None:
         _change_price(sim, sub, requested, params, previous)
@@ -215,7 +200,9 @@ def _change_price(
     sim: Simulator, sub: dict[str, Any], requested: dict[str, Any], params: dict[str, Any], previous: dict[str, Any]
 ) -> None:
     item = _item(sub)
-    if requested.get("id") not in (None, item["id"]):
+    if "id" not in requested:
+        raise NotSimulated("adding a second item to a subscription is not simulated")
+    if requested["id"] != item["id"]:
         raise invalid(
             f"No such subscription item: '{requested.get('id')}'", param="items[0][id]", code="resource_missing"
         )
@@ -230,8 +217,6 @@ def _change_price(
             param="items",
         )
     behavior = forms.string(params, "proration_behavior") or "create_prorations"
-    if behavior not in ("create_prorations", "always_invoice", "none"):
-        raise invalid(f"Invalid proration_behavior: {behavior}", param="proration_behavior")
     invoice = None
     if behavior == "always_invoice":
         lines = _proration_lines(sim, sub, old, new, sim.now())
@@ -256,21 +241,18 @@ def _change_price(
         if failure is not None:
             previous["status"], sub["status"] = sub["status"], "past_due"
     previous["items"] = json_copy(sub["items"])
-    item["price"] = new
+    set_price(item, new)
     if invoice is not None:
         previous["latest_invoice"], sub["latest_invoice"] = sub["latest_invoice"], invoice["id"]
 
 
 def json_copy(value: Any) -> Any:
-    import json  # noqa: PLC0415
-
     return json.loads(json.dumps(value))
 
 
 def invoice_paid(sim: Simulator, invoice: dict[str, Any]) -> None:
     """A past_due subscription whose open invoice got paid is active again."""
-    subscription_id = ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
-    sub = sim.get(subscription_id, "subscription") if subscription_id else None
+    sub = subscription_of(sim, invoice)
     if sub is not None and sub["status"] == "past_due":
         sub["status"] = "active"
         sim.emit("customer.subscription.updated", sub, {"status": "past_due"})
@@ -286,16 +268,36 @@ def cancel_at_end(sim: Simulator, sub: dict[str, Any], when: int) -> None:
 
 
 # ---------------------------------------------------------------------- schedules
-def _phase(sim: Simulator, price: dict[str, Any], start: int, end: int) -> dict[str, Any]:
+def _phase(price: dict[str, Any], start: int, end: int, proration_behavior: str) -> dict[str, Any]:
     return {
         "add_invoice_items": [],
+        "application_fee_percent": None,
+        "billing_cycle_anchor": None,
+        "billing_thresholds": None,
+        "collection_method": None,
         "currency": price["currency"],
         "default_payment_method": None,
+        "default_tax_rates": [],
+        "description": None,
+        "discounts": [],
         "end_date": end,
-        "items": [{"metadata": {}, "price": price["id"], "quantity": 1}],
+        "invoice_settings": None,
+        "items": [
+            {
+                "billing_thresholds": None,
+                "discounts": [],
+                "metadata": {},
+                "plan": price["id"],
+                "price": price["id"],
+                "quantity": 1,
+                "tax_rates": [],
+            }
+        ],
         "metadata": {},
-        "proration_behavior": "create_prorations",
+        "on_behalf_of": None,
+        "proration_behavior": proration_behavior,
         "start_date": start,
+        "transfer_data": None,
         "trial_end": None,
     }
 
@@ -308,9 +310,9 @@ def _current_phase(schedule: dict[str, Any], now: int) -> dict[str, Any] | None:
 
 
 def create_schedule(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
-    sub = lookup(
-        sim, "subscription", forms.string(params, "from_subscription", required=True) or "", param="from_subscription"
-    )
+    if "from_subscription" not in params:
+        raise NotSimulated("only schedules made from an existing subscription are simulated")
+    sub = lookup(sim, "subscription", params["from_subscription"], param="from_subscription")
     if sub["status"] not in LIVE:
         raise invalid(
             "You cannot migrate a canceled subscription to a subscription schedule.", param="from_subscription"
@@ -328,25 +330,88 @@ def create_schedule(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     schedule = {
         "id": sim.new_id("sub_sched"),
         "object": "subscription_schedule",
+        "application": None,
+        "billing_mode": json_copy(sub["billing_mode"]),
         "canceled_at": None,
         "completed_at": None,
         "created": sim.now(),
-        "current_phase": {"start_date": start, "end_date": end},
+        "current_phase": {"end_date": end, "start_date": start},
         "customer": sub["customer"],
+        "default_settings": {
+            "application_fee_percent": None,
+            "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
+            "billing_cycle_anchor": "automatic",
+            "billing_thresholds": None,
+            "collection_method": "charge_automatically",
+            "default_payment_method": sub["default_payment_method"],
+            "description": None,
+            "invoice_settings": {
+                "account_tax_ids": None,
+                "custom_fields": None,
+                "days_until_due": None,
+                "description": None,
+                "footer": None,
+                "issuer": {"type": "self"},
+            },
+            "on_behalf_of": None,
+            "transfer_data": None,
+        },
         "end_behavior": "release",
         "livemode": False,
-        "metadata": {},
-        "phases": [_phase(sim, _item(sub)["price"], start, end)],
+        "metadata": forms.metadata(params),
+        "pause_schedules": [],
+        "phases": [_phase(_item(sub)["price"], start, end, "create_prorations")],
         "released_at": None,
         "released_subscription": None,
         "status": "active",
         "subscription": sub["id"],
+        "test_clock": None,
     }
     sim.save(schedule)
     sub["schedule"] = schedule["id"]
     sim.emit("subscription_schedule.created", schedule)
     sim.emit("customer.subscription.updated", sub, {"schedule": None})
     return schedule
+
+
+def _after(start: int, duration: dict[str, Any]) -> int:
+    """The end of a phase of `duration` (`{interval, interval_count}`) that starts at `start`."""
+    count: int = duration.get("interval_count", 1)
+    if count < 1:
+        raise invalid("This value must be greater than or equal to 1.", param="duration[interval_count]")
+    interval = duration["interval"]
+    if interval in ("day", "week"):
+        return start + count * (86400 if interval == "day" else 7 * 86400)
+    end = start
+    for _ in range(count * (12 if interval == "year" else 1)):
+        end = add_month(end, start)
+    return end
+
+
+def _phase_end(phase: dict[str, Any], start: int, last: bool, path: str) -> int:
+    if "end_date" in phase and "duration" in phase:
+        raise invalid(
+            "You may only specify one of these parameters: duration, end_date.",
+            param=f"{path}[duration]",
+            code="parameters_exclusive",
+        )
+    if phase.get("end_date") == "now" or phase.get("start_date") == "now" or "trial_end" in phase:
+        raise NotSimulated("phases starting or ending `now`, and trials, are not simulated")
+    if "end_date" in phase:
+        return int(phase["end_date"])
+    if "duration" in phase:
+        return _after(start, phase["duration"])
+    if not last:
+        raise invalid(f"Missing required param: {path}[end_date].", param=f"{path}[end_date]", code="parameter_missing")
+    return add_month(start, start)  # the last phase lasts one billing period unless told otherwise
+
+
+def _at_period_end(sub: dict[str, Any], moment: int) -> bool:
+    """Whether `moment` is the end of one of the subscription's billing periods from now on."""
+    end = period(sub)[1]
+    while end < moment:
+        end = add_month(end, sub["billing_cycle_anchor"])
+    return end == moment
 
 
 def update_schedule(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
@@ -357,32 +422,29 @@ def update_schedule(sim: Simulator, params: dict[str, Any], id: str) -> dict[str
         )
     phases = params.get("phases")
     if phases is not None:
-        if not isinstance(phases, list) or not phases:
-            raise invalid("Invalid array", param="phases")
         built = []
         start = schedule["phases"][0]["start_date"]
         for index, phase in enumerate(phases):
+            path = f"phases[{index}]"
             item = _one_item(phase)
             if item is None:
-                raise invalid("Missing required param: phases[0][items].", param=f"phases[{index}][items]")
-            price = _price(sim, item.get("price"), f"phases[{index}][items][0][price]")
-            phase_start = forms.integer(phase, "start_date") or start
-            end = forms.integer(phase, "end_date")
-            if end is None:
-                iterations = forms.integer(phase, "iterations") or 1
-                end = phase_start
-                for _ in range(iterations):
-                    end = add_month(end, phase_start)
+                raise invalid(f"Missing required param: {path}[items].", param=f"{path}[items]")
+            price = _price(sim, item.get("price"), f"{path}[items][0][price]")
+            phase_start = phase.get("start_date", start)
             if index == 0 and phase_start != schedule["phases"][0]["start_date"]:
-                raise invalid("You can not modify the start date of the current phase.", param="phases[0][start_date]")
+                raise invalid("You can not modify the start date of the current phase.", param=f"{path}[start_date]")
+            if index > 0 and not _at_period_end(sim.objects[schedule["subscription"]], phase_start):
+                raise NotSimulated("phases that start inside a billing period are not simulated")
+            end = _phase_end(phase, phase_start, index == len(phases) - 1, path)
             if end <= phase_start:
-                raise invalid("The phase end_date must be after its start_date.", param=f"phases[{index}][end_date]")
-            built.append(_phase(sim, price, phase_start, end))
+                raise invalid("The phase end_date must be after its start_date.", param=f"{path}[end_date]")
+            behavior = phase.get("proration_behavior", "create_prorations")
+            built.append(_phase(price, phase_start, end, behavior))
             start = end
         schedule["phases"] = built
     if "end_behavior" in params:
         if params["end_behavior"] not in ("release", "cancel"):
-            raise invalid("Invalid end_behavior", param="end_behavior")
+            raise NotSimulated(f"end_behavior {params['end_behavior']!r} is not simulated")
         schedule["end_behavior"] = params["end_behavior"]
     schedule["metadata"] = forms.metadata(params, schedule["metadata"])
     schedule["current_phase"] = _current_phase(schedule, sim.now())
@@ -435,9 +497,12 @@ def _end_period(sim: Simulator, sub: dict[str, Any]) -> None:
         schedule = sim.objects[sub["schedule"]]
         following = [p for p in schedule["phases"] if p["start_date"] >= end]
         if following:
-            item["price"] = sim.objects[following[0]["items"][0]["price"]]
-            schedule["current_phase"] = {"start_date": following[0]["start_date"], "end_date": following[0]["end_date"]}
+            set_price(item, sim.objects[following[0]["items"][0]["price"]])
+            schedule["current_phase"] = {"end_date": following[0]["end_date"], "start_date": following[0]["start_date"]}
             sim.emit("subscription_schedule.updated", schedule)
+        elif schedule["end_behavior"] == "cancel":
+            cancel_at_end(sim, sub, end)
+            return
         else:
             _release(sim, schedule)
     new_end = add_month(end, sub["billing_cycle_anchor"])
@@ -446,7 +511,7 @@ def _end_period(sim: Simulator, sub: dict[str, Any]) -> None:
     invoice = new_invoice(
         sim,
         sub["customer"],
-        [_cycle_line(sim, price, end, new_end)],
+        [_cycle_line(sim, price, end, new_end, item["id"])],
         subscription=sub,
         billing_reason="subscription_cycle",
         currency=price["currency"],
@@ -466,8 +531,6 @@ def preview(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     otherwise the next renewal's (prorations included with `create_prorations`)."""
     customer = live_customer(sim, forms.string(params, "customer", required=True) or "")
     details = params.get("subscription_details") or {}
-    if not isinstance(details, dict):
-        raise invalid("Invalid hash", param="subscription_details")
     requested = _one_item(details)
     subscription_id = forms.string(params, "subscription")
     now = sim.now()
@@ -475,14 +538,15 @@ def preview(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
         if requested is None:
             raise invalid("Missing required param: subscription_details[items].", param="subscription_details[items]")
         price = _price(sim, requested.get("price"), "subscription_details[items][0][price]")
-        end = add_month(now)
-        lines = [_cycle_line(sim, price, now, end)]
+        lines = [_cycle_line(sim, price, now, add_month(now), sim.new_id("si", 14))]
         return _preview_of(sim, customer["id"], lines, None, "subscription_create", price["currency"])
     sub = lookup(sim, "subscription", subscription_id, param="subscription")
     if sub["customer"] != customer["id"]:
         raise invalid("The subscription does not belong to this customer.", param="subscription")
     if sub["status"] not in LIVE or forms.boolean(details, "cancel_at_period_end", sub["cancel_at_period_end"]):
         raise StripeAPIError(404, "No upcoming invoices for customer", code="invoice_upcoming_none")
+    if requested is not None and requested.get("id") != _item(sub)["id"]:
+        raise NotSimulated("previews that add a second item to a subscription are not simulated")
     end = period(sub)[1]
     current = _item(sub)["price"]
     new = _price(sim, requested.get("price"), "subscription_details[items][0][price]") if requested else None
@@ -498,7 +562,7 @@ def preview(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     if behavior == "always_invoice":
         return _preview_of(sim, customer["id"], prorations, sub, "subscription_update", target["currency"])
     lines = (prorations if behavior == "create_prorations" else []) + [
-        _cycle_line(sim, target, end, add_month(end, sub["billing_cycle_anchor"]))
+        _cycle_line(sim, target, end, add_month(end, sub["billing_cycle_anchor"]), _item(sub)["id"])
     ]
     return _preview_of(sim, customer["id"], lines, sub, "subscription_cycle", target["currency"])
 
@@ -508,52 +572,16 @@ def _preview_of(  # noqa: PLR0917
 ) -> dict[str, Any]:
     invoice = new_invoice(sim, customer, lines, subscription=sub, billing_reason=reason, currency=currency, save=False)
     invoice["id"] = "upcoming_" + invoice["id"]
+    for item in lines:
+        item["invoice"] = invoice["id"]
     return invoice
 
 
-_CREATE = {
-    "customer": forms.ANY,
-    "items": _ITEM,
-    "default_payment_method": forms.ANY,
-    "payment_behavior": forms.ANY,
-    "metadata": forms.ANY,
-    "proration_behavior": forms.ANY,
-    "collection_method": forms.ANY,
-    "off_session": forms.ANY,
-    "payment_settings": forms.ANY,
-}
-_UPDATE = {
-    "items": _ITEM,
-    "default_payment_method": forms.ANY,
-    "payment_behavior": forms.ANY,
-    "metadata": forms.ANY,
-    "proration_behavior": forms.ANY,
-    "proration_date": forms.ANY,
-    "cancel_at_period_end": forms.ANY,
-    "off_session": forms.ANY,
-    "cancellation_details": forms.ANY,
-}
-_PHASE = {
-    "items": {"price": forms.ANY, "quantity": forms.ANY},
-    "start_date": forms.ANY,
-    "end_date": forms.ANY,
-    "iterations": forms.ANY,
-    "proration_behavior": forms.ANY,
-    "metadata": forms.ANY,
-}
-
 ROUTES = [
-    Route("POST", r"/v1/subscriptions", create, _CREATE),
-    Route("POST", rf"/v1/subscriptions/{ID}", update, _UPDATE),
-    Route(
-        "POST", r"/v1/subscription_schedules", create_schedule, {"from_subscription": forms.ANY, "metadata": forms.ANY}
-    ),
-    Route("GET", rf"/v1/subscription_schedules/{ID}", retrieve_schedule),
-    Route(
-        "POST",
-        rf"/v1/subscription_schedules/{ID}",
-        update_schedule,
-        {"phases": _PHASE, "end_behavior": forms.ANY, "proration_behavior": forms.ANY, "metadata": forms.ANY},
-    ),
-    Route("POST", rf"/v1/subscription_schedules/{ID}/release", release_schedule, {"preserve_cancel_date": forms.ANY}),
+    Route("v1.subscriptions.create", create),
+    Route("v1.subscriptions.update", update),
+    Route("v1.subscription_schedules.create", create_schedule),
+    Route("v1.subscription_schedules.retrieve", retrieve_schedule),
+    Route("v1.subscription_schedules.update", update_schedule),
+    Route("v1.subscription_schedules.release", release_schedule),
 ]

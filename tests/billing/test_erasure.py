@@ -9,6 +9,7 @@ import pytest
 
 from account_billing.billing.records import HoldStore
 from stripe_simulator import Simulator
+from stripe_simulator.resources.prices import seed_price
 from stripe_simulator.resources.subscriptions import new_subscription
 from tests.billing.helpers import Cards, holds, new_table
 from tests.support import table
@@ -23,6 +24,7 @@ def test_deleting_an_account_releases_its_holds_and_deletes_its_stripe_customer(
     ada.add("pm_card_visa")
     ada.add("pm_card_threeDSecureRequired")
     customer = table.item("ACCOUNT#user-ada", "PROFILE")["stripe_customer_id"]  # type: ignore[index]
+    seed_price(stripe_sim, "price_developer", 2900, "Developer")
     subscription = stripe_sim.run(lambda: new_subscription(stripe_sim, customer, "price_developer"))
 
     status, _, _ = ProfileClient("user-ada").delete("ada")

@@ -143,7 +143,7 @@ def test_refunds_are_capped_at_the_captured_amount(client: stripe.StripeClient) 
     with pytest.raises(stripe.InvalidRequestError) as again:
         client.v1.refunds.create({"payment_intent": intent.id})
 
-    assert uncaptured.value.code == "charge_not_captured"
+    assert uncaptured.value.code == "charge_not_refundable"
     assert too_much.value.code == "amount_too_large"
     assert (partial.amount, rest.amount) == (1500, 2500)
     assert again.value.code == "charge_already_refunded"

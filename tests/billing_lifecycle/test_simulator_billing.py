@@ -87,7 +87,7 @@ def test_a_schedule_changes_the_price_at_the_period_end_and_release_undoes_it(
         {
             "phases": [
                 {"items": [{"price": "price_large"}], "start_date": phase.start_date, "end_date": phase.end_date},
-                {"items": [{"price": "price_small"}], "iterations": 1},
+                {"items": [{"price": "price_small"}], "duration": {"interval": "month", "interval_count": 1}},
             ]
         },
     )
