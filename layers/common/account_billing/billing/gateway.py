@@ -32,10 +32,13 @@ from .ratelimit import RateLimiter
 if TYPE_CHECKING:
     from stripe.params import (
         CustomerCreateParams,
+        InvoiceCreatePreviewParams,
+        InvoiceCreatePreviewParamsSubscriptionDetailsItem,
         PaymentIntentCreateParams,
         PaymentIntentListParams,
         RefundCreateParams,
         SetupIntentCreateParams,
+        SubscriptionScheduleUpdateParams,
     )
 
     from .settings import BillingSettings
@@ -92,13 +95,16 @@ class Released:
     outcome: ReleaseOutcome
 
 
+_STATUSES: dict[str, AuthorizationStatus] = {
+    "requires_capture": "authorized",
+    "requires_action": "requires_action",
+    "succeeded": "captured",
+    "canceled": "canceled",
+}
+
+
 def _status(intent: stripe.PaymentIntent) -> AuthorizationStatus:
-    return {
-        "requires_capture": "authorized",
-        "requires_action": "requires_action",
-        "succeeded": "captured",
-        "canceled": "canceled",
-    }.get(intent.status, "incomplete")  # type: ignore[return-value]
+    return _STATUSES.get(intent.status, "incomplete")
 
 
 def _card(pm: stripe.PaymentMethod) -> CardDetails:
@@ -418,21 +424,16 @@ class StripeGateway:
             )
         )
         phase = schedule.phases[0]
+        params: SubscriptionScheduleUpdateParams = {
+            "phases": [
+                {"items": [{"price": current_price}], "start_date": phase.start_date, "end_date": phase.end_date},
+                {"items": [{"price": new_price}], "duration": {"interval": "month", "interval_count": 1}},
+            ],
+            "end_behavior": "release",
+        }
         updated = self._call(
             lambda: self.client.v1.subscription_schedules.update(
-                schedule.id,
-                {
-                    "phases": [
-                        {
-                            "items": [{"price": current_price}],
-                            "start_date": phase.start_date,
-                            "end_date": phase.end_date,
-                        },
-                        {"items": [{"price": new_price}], "iterations": 1},
-                    ],
-                    "end_behavior": "release",
-                },  # type: ignore[arg-type]
-                {"idempotency_key": f"{idempotency_key}-phases"},
+                schedule.id, params, {"idempotency_key": f"{idempotency_key}-phases"}
             )
         )
         return updated.to_dict()
@@ -464,14 +465,16 @@ class StripeGateway:
         proration_behavior: str = "none",
     ) -> dict[str, Any]:
         """Stripe's preview of the invoice a change would produce."""
-        item: dict[str, Any] = {"price": price_id} | ({"id": item_id} if item_id else {})
-        params: dict[str, Any] = {
+        item: InvoiceCreatePreviewParamsSubscriptionDetailsItem = {"price": price_id}
+        if item_id:
+            item["id"] = item_id
+        params: InvoiceCreatePreviewParams = {
             "customer": customer_id,
             "subscription_details": {"items": [item], "proration_behavior": proration_behavior},
         }
         if subscription_id:
             params["subscription"] = subscription_id
-        return self._call(lambda: self.client.v1.invoices.create_preview(params)).to_dict()  # type: ignore[arg-type]
+        return self._call(lambda: self.client.v1.invoices.create_preview(params)).to_dict()
 
     def invoice(self, invoice_id: str) -> dict[str, Any] | None:
         try:
