@@ -5,11 +5,15 @@ It plugs in as stripe-python's HTTP client, so the production gateway runs uncha
     simulator = Simulator()
     client = stripe.StripeClient("sk_test_simulator", http_client=simulator.http_client())
 
-It follows Stripe's documented behaviour for that subset: the published test cards and their
-`pm_card_*` shortcuts, PaymentIntents with manual capture (and the expiry of an uncaptured
-authorization after seven days on a controllable clock), refunds capped at the captured amount,
-idempotency keys, unknown parameters rejected, events delivered to a webhook endpoint with
-Stripe's signature, and faults injected on demand (429, 500, timeouts).
+It is as strict as Stripe at the API version stripe-python pins, by construction from the SDK's
+generated code (`sdk`): an endpoint accepts exactly the parameters of its `stripe.params`
+TypedDict (`params`), and every object it answers carries the fields the resource classes mark
+always present (`shapes` checks them). It follows Stripe's documented behaviour for that subset:
+the published test cards and their `pm_card_*` shortcuts, PaymentIntents with manual capture
+(and the expiry of an uncaptured authorization after seven days on a controllable clock),
+refunds capped at the captured amount, subscriptions, schedules and invoices, idempotency keys,
+events delivered to a webhook endpoint with Stripe's signature, and faults injected on demand
+(429, 500, timeouts). What it does not simulate raises `NotSimulated` rather than answering.
 
 Test and local code only: it is never shipped in the Lambda layer.
 """
@@ -20,10 +24,12 @@ from .clock import Clock
 from .core import Simulator, StripeFault
 from .http_client import SimulatorHTTPClient
 from .process import default_simulator, install
+from .sdk import NotSimulated
 from .webhooks import WebhookEndpoint
 
 __all__ = [
     "Clock",
+    "NotSimulated",
     "Simulator",
     "SimulatorHTTPClient",
     "StripeFault",

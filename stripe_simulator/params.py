@@ -123,7 +123,11 @@ def _hash(value: dict[str, Any], alternatives: list[Any], path: str) -> Any:
     free = next(alt for alt in alternatives if not _is_typed_dict(alt))
     args = typing.get_args(free)
     item_type = args[-1] if args else Any
-    return {key: _value(item, item_type, _join(path, key)) for key, item in value.items()}
+    # A free-form hash of strings (metadata) takes "" as a value: it removes that key.
+    return {
+        key: item if item == "" and item_type is str else _value(item, item_type, _join(path, key))
+        for key, item in value.items()
+    }
 
 
 def _scalar(value: str, alternatives: tuple[Any, ...], literals: list[Any], path: str) -> Any:

@@ -59,6 +59,13 @@ class WebhookEndpoint:
 
         return cls(post, secret or "whsec_" + secrets.token_hex(16), enabled_events)
 
+    def __post_init__(self) -> None:
+        from .sdk import API_VERSION, webhook_event_types  # noqa: PLC0415 - it imports stripe
+
+        unknown = sorted(set(self.enabled_events) - webhook_event_types())
+        if unknown:
+            raise ValueError(f"enabled_events {unknown} are not event types of API version {API_VERSION}")
+
     def wants(self, event_type: str) -> bool:
         return "*" in self.enabled_events or event_type in self.enabled_events
 
