@@ -6,8 +6,9 @@ Everything here is read once, when first needed, and cached: a service's method 
 method and path in its body (`self._request("post", "/v1/...".format(...))`) and annotates its
 `params` with a TypedDict of `stripe.params`; a resource class annotates its fields (a plain
 annotation: always present; `Optional[...]`: null, or absent). The generated modules import the
-names their annotations use only under `TYPE_CHECKING`, so those imports are run here to resolve
-the annotations.
+names their annotations use only under `TYPE_CHECKING`: those imports are read from the source,
+and the ones an annotation names are made here to resolve it (a TypedDict's module, often large,
+is imported when its endpoint is first requested).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 import textwrap
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
@@ -44,21 +45,58 @@ class NotSimulated(Exception):
 
 
 @functools.cache
-def _namespace(module_name: str) -> dict[str, Any]:
-    """A generated module's globals plus the names it imports only for type checking."""
+def _deferred_imports(module_name: str) -> dict[str, tuple[str, str]]:
+    """name → (module, attribute) of what a generated module imports only for type checking."""
     module = importlib.import_module(module_name)
-    namespace = dict(vars(module))
+    found: dict[str, tuple[str, str]] = {}
     for node in ast.parse(inspect.getsource(module)).body:
         if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-            code = compile(ast.Module(body=node.body, type_ignores=[]), module.__file__ or module_name, "exec")
-            exec(code, namespace)  # noqa: S102 - the SDK's own import statements
+            for statement in node.body:
+                if isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+                    found.update(
+                        {alias.asname or alias.name: (statement.module, alias.name) for alias in statement.names}
+                    )
+    return found
+
+
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def _names(annotation: Any) -> set[str]:
+    """The names an annotation's unevaluated parts (strings, forward references) use."""
+    if isinstance(annotation, str):
+        return set(_NAME.findall(annotation))
+    if isinstance(annotation, typing.ForwardRef):
+        return set(_NAME.findall(annotation.__forward_arg__))
+    return {name for arg in typing.get_args(annotation) for name in _names(arg)}
+
+
+def _namespace(owner: Any) -> dict[str, Any]:
+    """The globals to resolve `owner`'s annotations with: its module's, plus those of its type
+    checking imports that the annotations name (imported now, and only those: importing every
+    one would load most of the SDK)."""
+    annotations: dict[str, Any] = dict(getattr(owner, "__annotations__", {}))
+    for cls in owner.__mro__ if isinstance(owner, type) else ():
+        annotations.update(vars(cls).get("__annotations__", {}))
+    namespace = dict(vars(importlib.import_module(owner.__module__)))
+    deferred = _deferred_imports(owner.__module__)
+    for name in set().union(*map(_names, annotations.values())) & deferred.keys():
+        module, attribute = deferred[name]
+        namespace[name] = getattr(importlib.import_module(module), attribute)
     return namespace
 
 
 @functools.cache
 def hints(owner: Any) -> dict[str, Any]:
     """The resolved annotations of a generated class or function (NotRequired stripped)."""
-    return typing.get_type_hints(owner, globalns=_namespace(owner.__module__))
+    return typing.get_type_hints(owner, globalns=_namespace(owner))
+
+
+@functools.cache
+def _hint(owner: Any, name: str) -> Any:
+    """One resolved annotation of a class (the others are left alone)."""
+    one = types.SimpleNamespace(__annotations__={name: owner.__annotations__[name]}, __module__=owner.__module__)
+    return typing.get_type_hints(one, globalns=_namespace(one))[name]
 
 
 @functools.cache
@@ -68,7 +106,7 @@ def param_fields(typed_dict: Any) -> tuple[dict[str, Any], frozenset[str]]:
     request options, not parameters."""
     from stripe._request_options import RequestOptions  # noqa: PLC0415
 
-    globalns = {**_namespace(RequestOptions.__module__), **_namespace(typed_dict.__module__)}
+    globalns = {**_namespace(RequestOptions), **_namespace(typed_dict)}
     resolved = typing.get_type_hints(typed_dict, globalns=globalns)
     options = RequestOptions.__annotations__
     own = {
@@ -85,17 +123,27 @@ class Endpoint:
     call: str  # the StripeClient call, e.g. "v1.subscription_schedules.update"
     method: str  # "POST"
     template: str  # "/v1/subscription_schedules/{schedule}"
-    params: Any  # the TypedDict of its parameters
+    function: Any = field(compare=False, repr=False)  # the service's method
 
     @functools.cached_property
+    def params(self) -> Any:
+        """The TypedDict of its parameters (its module is imported when first needed)."""
+        return _unwrap_optional(hints(self.function)["params"])
+
+    @property
     def pattern(self) -> re.Pattern[str]:
-        parts = re.split(r"\{(\w+)\}", self.template)
-        regex = "".join(re.escape(part) if i % 2 == 0 else "([^/]+)" for i, part in enumerate(parts))
-        return re.compile(regex)
+        return path_pattern(self.template)
 
     @property
     def placeholders(self) -> int:
         return self.template.count("{")
+
+
+@functools.cache
+def path_pattern(template: str) -> re.Pattern[str]:
+    """`/v1/customers/{customer}` → a regex matching its paths, one group a path parameter."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(re.escape(part) if i % 2 == 0 else "([^/]+)" for i, part in enumerate(parts)))
 
 
 def _request_of(function: Any) -> tuple[str, str]:
@@ -125,7 +173,7 @@ def _service_method(call: str) -> Any:
         raise ValueError(f"not a v1 StripeClient call: {call!r}")
     owner: Any = V1Services
     for attribute in path:
-        owner = hints(owner)[attribute]
+        owner = _hint(owner, attribute)
     return getattr(owner, name)
 
 
@@ -134,7 +182,7 @@ def endpoint(call: str) -> Endpoint:
     """The endpoint that `client.<call>(...)` requests, e.g. `endpoint("v1.invoices.create_preview")`."""
     function = _service_method(call)
     method, template = _request_of(function)
-    return Endpoint(call, method, template, _unwrap_optional(hints(function)["params"]))
+    return Endpoint(call, method, template, function)
 
 
 def _services(owner: Any, prefix: str) -> typing.Iterator[tuple[str, Any]]:
@@ -163,7 +211,7 @@ def all_endpoints() -> dict[tuple[str, str], str]:
 def stripe_knows(method: str, path: str) -> str | None:
     """The SDK call of a request path that no simulated route answers, if Stripe has one."""
     for (known_method, template), call in all_endpoints().items():
-        if known_method == method and Endpoint(call, method, template, None).pattern.fullmatch(path):
+        if known_method == method and path_pattern(template).fullmatch(path):
             return call
     return None
 

@@ -179,3 +179,18 @@ def test_events_and_webhook_subscriptions_are_limited_to_the_versions_event_type
 
     assert "invoice.paid" in sdk.event_types()
     assert "*" in sdk.webhook_event_types()
+
+
+def test_the_webhook_function_expects_only_event_types_of_the_pinned_version() -> None:
+    from account_billing.billing import stripe_events, webhook_events  # noqa: PLC0415
+
+    expected = (
+        webhook_events.INVOICE_EVENTS
+        | webhook_events.SUBSCRIPTION_EVENTS
+        | webhook_events.SCHEDULE_EVENTS
+        | webhook_events.HOLD_EVENTS
+        | webhook_events.LOGGED_ONLY
+        | set(stripe_events.HANDLED)
+    )
+
+    assert sorted(expected - sdk.event_types()) == []
