@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from ..core import Simulator
 
 MINIMUM_CHARGE = 50  # below this, Stripe does not charge a card (the amount is carried over)
+_PAYMENT_DESCRIPTIONS = {  # how Stripe describes the payment of a subscription's invoice
+    "subscription_create": "Subscription creation",
+    "subscription_cycle": "Subscription cycle",
+    "subscription_update": "Subscription update",
+}
 Line = dict[str, Any]
 
 
@@ -245,13 +250,13 @@ def charge(
                 code="resource_missing",
             )
         params = {
-            "amount": str(amount),
+            "amount": amount,
             "currency": invoice["currency"],
             "customer": invoice["customer"],
             "payment_method": pm,
-            "confirm": "true",
-            "off_session": "true",
-            "description": f"Invoice {invoice['number']}",
+            "confirm": True,
+            "off_session": True,
+            "description": _PAYMENT_DESCRIPTIONS.get(invoice["billing_reason"], f"Invoice {invoice['number']}"),
             "metadata": {"invoice": invoice["id"]},
         }
         try:

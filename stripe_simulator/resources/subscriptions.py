@@ -74,8 +74,8 @@ def new_subscription(
         "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
         "billing_cycle_anchor": now,
         "billing_cycle_anchor_config": None,
-        # New subscriptions use flexible billing mode by default since API version 2025-09-30.
-        "billing_mode": {"flexible": {"proration_discounts": "included"}, "type": "flexible", "updated_at": None},
+        # "If no value is passed, the default is `flexible`" (SubscriptionCreateParamsBillingMode).
+        "billing_mode": {"flexible": {"proration_discounts": None}, "type": "flexible", "updated_at": None},
         "billing_schedules": [],
         "billing_thresholds": None,
         "cancel_at": None,
