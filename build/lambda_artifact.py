@@ -47,11 +47,12 @@ PYTHON_VERSION = (3, 13)  # Lambda's runtime: the bytecode is for exactly this v
 REQUIREMENTS = "requirements.txt"
 # Never part of an artifact: the build's own inputs, local bytecode, hidden files.
 IGNORED = shutil.ignore_patterns(REQUIREMENTS, "Makefile", "__pycache__", "*.pyc", ".*")
-# Lambda's python3.13 runtime runs on Amazon Linux 2023 (glibc 2.34): manylinux wheels up to
-# manylinux_2_34 load there (pip takes every older manylinux tag along with the newest given).
+# Lambda's python3.13 runtime runs on Amazon Linux 2023 (glibc 2.34): every manylinux wheel from
+# manylinux2014 (glibc 2.17) to manylinux_2_34 loads there. pip takes exactly the tags it is given.
+GLIBC_MINORS = range(17, 35)
 PLATFORMS = {
-    "arm64": ("manylinux2014_aarch64", "manylinux_2_34_aarch64"),
-    "x86_64": ("manylinux2014_x86_64", "manylinux_2_34_x86_64"),
+    architecture: (f"manylinux2014_{machine}", *(f"manylinux_2_{minor}_{machine}" for minor in GLIBC_MINORS))
+    for architecture, machine in (("arm64", "aarch64"), ("x86_64", "x86_64"))
 }
 UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, the source is not checked
 
@@ -111,7 +112,7 @@ class PipSource:
             listing.write_text("\n".join(requirements) + "\n")
             command = [
                 sys.executable,
-                *("-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
+                *("-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--root-user-action=ignore"),
                 *("--no-compile", "--target", str(target)),  # compiled afterwards, hash-based
                 *("--only-binary=:all:", "--implementation", "cp"),
                 *("--python-version", ".".join(map(str, PYTHON_VERSION)), *platforms),
