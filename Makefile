@@ -57,7 +57,9 @@ openapi: $(STAMP)
 	PYTHONPATH=layers/common $(BIN)/python -m docs.openapi
 
 # sam build runs build/Makefile for every artifact (BuildMethod: makefile); then every module
-# in .aws-sam/build must carry hash-based bytecode (a cached build included).
+# in .aws-sam/build must carry hash-based bytecode (a cached build included: SAM's cache follows
+# each CodeUri and build/Makefile, not build/lambda_artifact.py; after changing that script,
+# run `sam build --no-cached`).
 build:
 	@command -v sam >/dev/null 2>&1 || { echo "error: the SAM CLI is not on PATH (install it in its own virtualenv: pipx install aws-sam-cli)" >&2; exit 1; }
 	PYENV_VERSION=3.13 sam build
