@@ -344,8 +344,12 @@ def test_the_probe_catches_a_module_compiled_from_source(tmp_path: Path) -> None
 
 def _make_dry_run(target: str) -> subprocess.CompletedProcess[str]:
     """What `sam build` would run for `target` (in the resource's folder, with ARTIFACTS_DIR)."""
-    command = ["make", "--dry-run", "--makefile", str(BUILD_MAKEFILE), target, "ARTIFACTS_DIR=/artifacts"]
-    return subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 -- make, our Makefile
+    command = ["make", "--dry-run", "--no-print-directory", "--makefile", str(BUILD_MAKEFILE), target]
+    # not the settings of a make this test may run under (`make test`)
+    env = {name: value for name, value in os.environ.items() if name not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+    return subprocess.run(  # noqa: S603 -- make, our Makefile
+        [*command, "ARTIFACTS_DIR=/artifacts"], capture_output=True, text=True, check=False, env=env
+    )
 
 
 def test_sam_builds_every_artifact_with_the_shared_recipe_for_lambdas_platform() -> None:
