@@ -8,7 +8,7 @@ USER ?= alice
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev token run-schedule test lint typecheck template-check unit bench openapi build clean
+.PHONY: help venv dev token run-schedule test lint typecheck template-check unit bench openapi build build-check clean
 
 help:
 	@echo "make dev          run the whole service locally (http://127.0.0.1:$(PORT)); PORT=3001 to move it"
@@ -16,7 +16,8 @@ help:
 	@echo "make token        print a token for the local stack (USER=alice)"
 	@echo "make bench        cold-start and DynamoDB request benchmarks"
 	@echo "make openapi      regenerate docs/openapi.json"
-	@echo "make build        sam build (needs the SAM CLI, installed outside this venv)"
+	@echo "make build        sam build (needs the SAM CLI, installed outside this venv), then check its bytecode"
+	@echo "make build-check  build every artifact as sam build does (for this machine) and run each alone"
 
 $(STAMP): layers/common/requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 && $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
@@ -55,9 +56,19 @@ bench: $(STAMP)
 openapi: $(STAMP)
 	PYTHONPATH=layers/common $(BIN)/python -m docs.openapi
 
+# sam build runs build/Makefile for every artifact (BuildMethod: makefile); then every module
+# in .aws-sam/build must carry hash-based bytecode (a cached build included: SAM's cache follows
+# each CodeUri and build/Makefile, not build/lambda_artifact.py; after changing that script,
+# run `sam build --no-cached`).
 build:
 	@command -v sam >/dev/null 2>&1 || { echo "error: the SAM CLI is not on PATH (install it in its own virtualenv: pipx install aws-sam-cli)" >&2; exit 1; }
 	PYENV_VERSION=3.13 sam build
+	PYENV_VERSION=3.13 $(PYTHON) build/lambda_artifact.py verify $$(find .aws-sam/build -mindepth 1 -maxdepth 1 -type d)
+
+# The artifacts built by build/lambda_artifact.py from this venv's packages (offline), each
+# answering a sample event alone with the layer, as in Lambda. `make test` runs it too.
+build-check: $(STAMP)
+	$(BIN)/python -m pytest tests/template/test_build.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .local

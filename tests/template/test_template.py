@@ -129,7 +129,7 @@ def test_the_table_matches_the_design(template: dict[str, Any]) -> None:
 
 def test_the_layer_is_built_by_sam_from_pinned_requirements(template: dict[str, Any]) -> None:
     layer = template["Resources"]["CommonLayer"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"  # build/Makefile (tests/template/test_build.py)
     folder = ROOT / layer["Properties"]["ContentUri"]
     assert (folder / "account_billing" / "__init__.py").exists()  # the package sits directly in it
     requirements = [
