@@ -264,45 +264,68 @@ class _Planner(Provisioner):
         )
 
 
+def _inverted(text: str, value: str) -> dict[str, str]:
+    """The variables of `Fn::Sub` text that produce `value` (`${AWS::StackName}-avatars-...`
+    against `bench-avatars-...`), or nothing if it cannot have produced it."""
+    parts = re.split(r"\$\{([^}!]+)\}", text)
+    pattern = "".join(re.escape(part) if i % 2 == 0 else f"(?P<v{i // 2}>.+?)" for i, part in enumerate(parts))
+    match = re.fullmatch(pattern, value)
+    return {parts[2 * i + 1]: match[f"v{i}"] for i in range(len(parts) // 2)} if match else {}
+
+
 def resolver(environment: Environment) -> Resolver:
     """Resolves the template's intrinsics to the names the environment's calls used."""
     template = load_template()
-    given = PARAMETERS if environment.stack == TEST_STACK else {}
-    parameters = (
-        parameter_values(template, given) if environment.stack == TEST_STACK else stack_parameters(template, given)
-    )
-    refs: dict[str, Any] = {}
-    attributes: dict[tuple[str, str], Any] = {}
+    pseudo: dict[str, Any] = {}
+    named: dict[str, str] = {}  # Ref or GetAtt target → value
     for binding, value in environment.bindings:
         kind, _, target = binding.partition(":")
-        if kind == "Ref" and target in parameters:
-            parameters[target] = value
-        elif kind == "Ref":
-            refs[target] = value
+        if kind == "Sub":
+            for variable, part in _inverted(target, value).items():
+                (pseudo if variable.startswith("AWS::") else named).setdefault(variable, part)
         else:
+            named[target] = value
+    stack = pseudo.get("AWS::StackName", environment.stack)
+    if environment.stack == TEST_STACK:  # the tests' values, as tests/support/sam.py transforms with
+        parameters = parameter_values(template, PARAMETERS)
+    else:  # a local stack's
+        parameters = stack_parameters(template)
+    refs: dict[str, Any] = {}
+    attributes: dict[tuple[str, str], Any] = {}
+    for target, value in named.items():
+        if "." in target:
             logical, _, attribute = target.partition(".")
             attributes[(logical, attribute)] = value
+        elif target in parameters:
+            parameters[target] = value
+        else:
+            refs[target] = value
     names = Resolver(
         template,
         parameters=parameters,
-        pseudo=pseudo_parameters(environment.stack, REGION, ACCOUNT_ID),
+        pseudo={**pseudo_parameters(stack, REGION, ACCOUNT_ID), **pseudo},
         refs=refs,
         attributes=attributes,
     )
-    planner = _Planner(template, names, environment.stack, refs)
+    planner = _Planner(template, names, stack, refs)
     planner.plan(api_id="", api_endpoint="")  # fills what the bindings did not give
     return names
 
 
 @cache
-def _test_stack() -> Resolver:
-    return resolver(Environment())
+def _planned(stack: str) -> Resolver:
+    return resolver(Environment(stack))
+
+
+def name_in(stack: str, logical: str) -> str:
+    """The physical name of a template resource in a stack named `stack`, as a local stack
+    names it (a bucket's BucketName resolved, else `<stack>-<logical id>`)."""
+    return str(_planned(stack).refs[logical])
 
 
 def name_in_tests(logical: str) -> str:
-    """The physical name of a template resource in the tests' stack ("test"), as the local
-    stack would name it (a bucket's BucketName resolved, else `<stack>-<logical id>`)."""
-    return str(_test_stack().refs[logical])
+    """The physical name of a template resource in the tests' stack ("test")."""
+    return name_in(TEST_STACK, logical)
 
 
 @dataclass(frozen=True)
@@ -343,8 +366,8 @@ def function_files() -> dict[str, str]:
 
 
 def referenced_variables() -> dict[str, dict[str, str]]:
-    """Each function's environment variables that are a plain `Ref` or `Fn::GetAtt` in the
-    template (Globals included): function → {variable: "Ref:X" | "GetAtt:X.Attr"}."""
+    """Each function's environment variables that are a `Ref`, `Fn::GetAtt` or `Fn::Sub` in the
+    template (Globals included): function → {variable: "Ref:X" | "GetAtt:X.Attr" | "Sub:text"}."""
     template = load_template()
     globals_ = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     found = {}
@@ -354,6 +377,8 @@ def referenced_variables() -> dict[str, dict[str, str]]:
         for name, value in variables.items():
             if isinstance(value, dict) and "Ref" in value:
                 bound[name] = f"Ref:{value['Ref']}"
+            elif isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+                bound[name] = f"Sub:{value['Fn::Sub']}"
             elif isinstance(value, dict) and "Fn::GetAtt" in value:
                 target = value["Fn::GetAtt"]
                 bound[name] = "GetAtt:" + (".".join(target) if isinstance(target, list) else target)
