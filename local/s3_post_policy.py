@@ -161,6 +161,8 @@ def check(
     """Raise `Refused` unless an upload of `size` bytes to `bucket` with form `fields` (the file
     excluded) satisfies its signed policy."""
     fields = {name.lower(): value for name, value in fields.items()}
+    if "key" not in fields:
+        raise Refused(400, "InvalidArgument", "Bucket POST must contain a field named 'key'.")
     if "policy" not in fields:
         raise Refused(403, "AccessDenied", "Access Denied")
     _check_signature(fields, secret_for)

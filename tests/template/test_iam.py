@@ -80,3 +80,19 @@ def test_every_function_policy_resolves_to_the_tests_names() -> None:
             for resource in statement.resources:
                 assert resource.startswith("arn:aws:"), (function, resource)
                 assert "${" not in resource, (function, resource)
+
+
+def test_policies_resolve_to_the_names_the_functions_environment_gives() -> None:
+    # Given calls made where the table and the validator's bucket carry another stack's names
+    environment = Environment(
+        bindings=(
+            ("Ref:AccountTable", "bench-AccountTable"),
+            ("Sub:${AWS::StackName}-avatars-${AWS::AccountId}", "bench-avatars-123456789012"),
+        )
+    )
+
+    # Then the validator's policy names that table and that bucket, as CloudFormation would
+    validator = function_policies(environment)["AvatarValidatorFunction"]
+    resources = {resource for statement in validator.statements for resource in statement.resources}
+    assert "arn:aws:dynamodb:eu-west-1:123456789012:table/bench-AccountTable" in resources
+    assert "arn:aws:s3:::bench-avatars-123456789012/uploads/*" in resources
