@@ -17,6 +17,7 @@ from moto import mock_aws
 from account_billing.wiring import reset_containers
 from local.template import create_tables, load_template
 from tests.support.events import call, http_event
+from tests.support.iam import name_in
 
 BUDGET = 2
 EXEMPT = {
@@ -474,8 +475,9 @@ def measure() -> list[tuple[str, int, int, Counter[str]]]:
         )
         os.environ["EMAIL_FROM"] = template["Parameters"]["EmailFromAddress"]["Default"]
         s3 = session.client("s3")
-        s3.create_bucket(Bucket="bench-avatars", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        os.environ.update(AVATAR_BUCKET="bench-avatars", AVATAR_BASE_URL="https://avatars.example.test")
+        bucket = name_in("bench", "AvatarBucket")  # as the template names it (its policies name it so)
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        os.environ.update(AVATAR_BUCKET=bucket, AVATAR_BASE_URL="https://avatars.example.test")
         _billing_environment(session, names)
         _subscription_environment(session)
         counter = RequestCounter()

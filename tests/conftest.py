@@ -14,6 +14,10 @@ from moto.dynamodb.responses import DynamoHandler
 
 from account_billing.wiring import reset_containers
 from local.template import create_tables, load_template, resources
+from tests.support.iam import name_in_tests
+
+# IAM evaluated for every function's AWS calls, DynamoDB's limits, S3's POST policies.
+pytest_plugins = ["tests.support.aws_recorder"]
 
 STACK = "test"
 AVATAR_BASE_URL = "https://avatars.example.test"
@@ -73,7 +77,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv("EMAIL_FROM", parameters["EmailFromAddress"]["Default"])
         # the template's buckets; the avatar bucket's published objects served from a CDN URL
         for logical in resources(template, "AWS::S3::Bucket"):
-            names[logical] = f"{STACK}-{logical}".lower()
+            names[logical] = name_in_tests(logical)  # the template's name, as in its policies
             boto3.client("s3").create_bucket(
                 Bucket=names[logical], CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
             )
