@@ -8,13 +8,14 @@ USER ?= alice
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev token run-schedule test lint typecheck template-check unit bench openapi build build-check clean
+.PHONY: help venv dev token run-schedule test lint typecheck template-check unit bench openapi build build-check clean fuzz
 
 help:
 	@echo "make dev          run the whole service locally (http://127.0.0.1:$(PORT)); PORT=3001 to move it"
 	@echo "make test         lint, type checks, template checks and every test"
 	@echo "make token        print a token for the local stack (USER=alice)"
 	@echo "make bench        cold-start and DynamoDB request benchmarks"
+	@echo "make fuzz         a long schemathesis campaign over the local stack (FUZZ_EXAMPLES=200 to change it)"
 	@echo "make openapi      regenerate docs/openapi.json"
 	@echo "make build        sam build (needs the SAM CLI, installed outside this venv), then check its bytecode"
 	@echo "make build-check  build every artifact as sam build does (for this machine) and run each alone"
@@ -49,6 +50,11 @@ template-check: $(STAMP)
 
 test: lint typecheck template-check
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# The same suite CI runs bounded (tests/fuzz), longer: same seed unless FUZZ_SEED says otherwise.
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} FUZZ_STATEFUL_RUNS=$${FUZZ_STATEFUL_RUNS:-200} FUZZ_STATEFUL_STEPS=$${FUZZ_STATEFUL_STEPS:-25} \
+	  $(BIN)/python -m pytest tests/fuzz
 
 bench: $(STAMP)
 	POWERTOOLS_SERVICE_NAME=account-billing POWERTOOLS_METRICS_NAMESPACE=AccountBilling PYTHONPATH=layers/common $(BIN)/python -m bench

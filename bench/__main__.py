@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import cold_start, dynamodb_requests, sweeper
+from bench import cold_start, dynamodb_requests, sweeper, validator_corpus
 
 if __name__ == "__main__":
     cold_start.main()
@@ -10,3 +10,5 @@ if __name__ == "__main__":
     dynamodb_requests.main()
     print()
     sweeper.main()
+    print()
+    validator_corpus.main()

@@ -203,6 +203,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY...) reaches the gateway too, which answers 404 as API
+        # Gateway does when no route has it (http.server would answer its own HTML 501).
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True

@@ -10,12 +10,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.api import caller_of, create_resolver, json_response, no_content, responses
 from account_billing.avatars.service import AvatarService
+from account_billing.avatars.settings import avatar_settings
 from account_billing.avatars.storage import AvatarStorage, s3_client
 from account_billing.data.avatars import AvatarStore
 from account_billing.data.table import Table
 from account_billing.models.avatar_requests import AvatarUploadRequest
 from account_billing.models.avatar_responses import AvatarUpload
 from account_billing.observability import logger, metrics
+from account_billing.ratelimit_windows import WindowCounters
 from account_billing.settings import get_settings
 from account_billing.wiring import dynamodb_client, per_container
 
@@ -26,13 +28,14 @@ app = create_resolver()
 def avatars() -> AvatarService:
     settings = get_settings()
     table = Table(dynamodb_client(), settings.table_name)
-    return AvatarService(AvatarStore(table), AvatarStorage.from_settings(s3_client(), settings))
+    storage = AvatarStorage.from_settings(s3_client(), settings)
+    return AvatarService(AvatarStore(table), storage, WindowCounters(table), avatar_settings().form_limit)
 
 
 @app.post(
     "/v1/account/avatar",
     summary="A presigned POST to upload an avatar (JPEG or PNG, at most 20 MB)",
-    responses=responses(200, AvatarUpload, "The upload form", 401, 404, 422),
+    responses=responses(200, AvatarUpload, "The upload form", 401, 404, 422, 429),
 )
 def request_upload(request: AvatarUploadRequest) -> Response[str]:
     return json_response(avatars().request_upload(caller_of(app), request))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from account_billing.avatars.policy import MAX_BYTES
+from account_billing.wiring import reset_containers
 from tests.avatars import corpus
 from tests.support import table
 from tests.support.avatars import AvatarClient, bucket_keys, deliver, get_object, key_of_url, put_upload
@@ -121,6 +123,73 @@ def test_once_a_form_is_issued_the_avatar_shows_as_pending_to_its_owner_only() -
     status, _, public = ADA.public("ada_lovelace")
     assert status == 200
     assert public["avatar"]["status"] == "none"
+
+
+# ------------------------------------------------------------------ how many forms
+
+
+@pytest.fixture
+def forms_per_hour(monkeypatch: pytest.MonkeyPatch) -> int:
+    """The avatar function configured (as the template's parameter does) for 3 forms an hour."""
+    monkeypatch.setenv("AVATAR_FORMS_PER_HOUR", "3")
+    reset_containers()
+    return 3
+
+
+def test_past_the_hourly_limit_a_form_is_refused_with_when_to_retry(forms_per_hour: int) -> None:
+    # Given an account that asked for as many forms as an hour allows
+    issued = [AVATAR.request_upload() for _ in range(forms_per_hour)]
+    assert [status for status, _, _ in issued] == [200] * forms_per_hour
+    pending = table.item(f"ACCOUNT#{SUB}", "PROFILE")["avatar_upload"]  # type: ignore[index]
+
+    # When it asks for one more
+    status, headers, body = AVATAR.request_upload()
+
+    # Then it is told to wait until the hour is over, and nothing changed
+    assert status == 429
+    assert problem_type(body) == "too-many-requests"
+    retry_after = int(headers["retry-after"])
+    now = datetime.now(UTC)
+    next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    assert 1 <= retry_after <= (next_hour - now).total_seconds() + 2
+    assert body["retry_after"] == retry_after
+    assert f"At most {forms_per_hour} avatar uploads an hour" in body["detail"]
+    assert table.item(f"ACCOUNT#{SUB}", "PROFILE")["avatar_upload"] == pending  # type: ignore[index]
+
+
+def test_the_limit_is_per_account(forms_per_hour: int) -> None:
+    for _ in range(forms_per_hour):
+        AVATAR.request_upload()
+    assert AVATAR.request_upload()[0] == 429
+    other = ProfileClient("7d2a1f3b-0000-4000-8000-000000000002")
+    assert other.create("grace_hopper")[0] == 201
+    assert AvatarClient(other.sub).request_upload()[0] == 200
+
+
+def test_concurrent_requests_never_get_more_forms_than_the_limit(forms_per_hour: int) -> None:
+    # Given twice as many requests as the limit, all at once
+    start = threading.Barrier(2 * forms_per_hour)
+    statuses: list[int] = []
+
+    def ask() -> None:
+        start.wait()
+        statuses.append(AVATAR.request_upload()[0])
+
+    threads = [threading.Thread(target=ask) for _ in range(2 * forms_per_hour)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then exactly the limit got a form, and the counter says so
+    assert sorted(statuses) == [200] * forms_per_hour + [429] * forms_per_hour
+    (counter,) = [item for item in table.all_items() if item["PK"] == f"LIMIT#avatar-form#{SUB}"]
+    assert counter["count"] == forms_per_hour
+
+
+def test_the_default_limit_is_twenty_forms_an_hour() -> None:
+    statuses = [AVATAR.request_upload()[0] for _ in range(21)]
+    assert statuses == [200] * 20 + [429]
 
 
 # ------------------------------------------------------------------ upload, publish, see

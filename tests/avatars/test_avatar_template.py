@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from account_billing.avatars.settings import FORMS_PER_HOUR, AvatarSettings
+from account_billing.avatars.validation import INSPECTION_SECONDS
 from local.template import ROOT, functions, load_template, resources
 from tests.support.sam import transformed_template
 
@@ -193,3 +195,68 @@ def test_the_other_functions_start_without_pillow(module: str) -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------ bounded work and abuse
+
+
+def test_a_failed_upload_event_is_retried_once_then_kept_in_an_encrypted_queue(transformed: dict[str, Any]) -> None:
+    config = transformed["Resources"]["AvatarValidatorFunctionEventInvokeConfig"]["Properties"]
+    assert config["FunctionName"] == {"Ref": "AvatarValidatorFunction"}
+    assert config["MaximumRetryAttempts"] == 1  # not Lambda's default 2: a poisoned file is not retried blindly
+    assert config["MaximumEventAgeInSeconds"] == 3600
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["AvatarValidatorDeadLetterQueue", "Arn"]
+    }
+    queue = transformed["Resources"]["AvatarValidatorDeadLetterQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    alarm = transformed["Resources"]["AvatarValidatorDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["AvatarValidatorDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        "GreaterThanThreshold",
+        0,
+    )
+
+
+def test_the_validator_may_send_to_its_queue_and_nothing_else_of_sqs(transformed: dict[str, Any]) -> None:
+    role = transformed["Resources"]["AvatarValidatorFunctionRole"]["Properties"]
+    sqs = [
+        statement
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if str(statement["Action"]).startswith("sqs:") or "sqs:" in json.dumps(statement["Action"])
+    ]
+    assert sqs == [
+        {
+            "Action": "sqs:SendMessage",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": ["AvatarValidatorDeadLetterQueue", "Arn"]},
+        }
+    ]
+
+
+def test_the_validator_has_reserved_concurrency_so_uploads_cannot_starve_the_api(template: dict[str, Any]) -> None:
+    props = template["Resources"]["AvatarValidatorFunction"]["Properties"]
+    assert props["ReservedConcurrentExecutions"] == {"Ref": "AvatarValidatorConcurrency"}
+    parameter = template["Parameters"]["AvatarValidatorConcurrency"]
+    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 10, 1)
+    for name, resource in template["Resources"].items():  # no other function reserves (or caps) any
+        if resource["Type"] == "AWS::Serverless::Function" and name != "AvatarValidatorFunction":
+            assert "ReservedConcurrentExecutions" not in resource["Properties"], name
+
+
+def test_the_inspection_budget_is_well_inside_the_validator_timeout(template: dict[str, Any]) -> None:
+    props = template["Resources"]["AvatarValidatorFunction"]["Properties"]
+    assert props["Timeout"] >= 2 * INSPECTION_SECONDS + 10
+
+
+def test_the_form_limit_is_a_parameter_the_avatar_function_reads(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["AvatarFormsPerHour"]
+    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", FORMS_PER_HOUR, 1)
+    environment = template["Resources"]["AvatarFunction"]["Properties"]["Environment"]["Variables"]
+    assert environment["AVATAR_FORMS_PER_HOUR"] == {"Ref": "AvatarFormsPerHour"}
+    assert AvatarSettings.model_validate({"avatar_forms_per_hour": "7"}).form_limit.limit == 7

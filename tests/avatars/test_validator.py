@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from account_billing.avatars import images, keys
+from account_billing.avatars import images, keys, validation
 from account_billing.avatars.storage import AvatarStorage, s3_client
 from account_billing.avatars.validation import AvatarValidator, Outcome
 from account_billing.data.avatars import AvatarStore
@@ -376,3 +376,57 @@ def test_the_sample_event_is_what_the_handler_reads() -> None:
     assert record["eventSource"] == "aws:s3"
     assert record["s3"]["object"]["key"] == "uploads/x/y"
     assert datetime.fromisoformat(record["eventTime"]) < datetime.now(UTC)
+
+
+# ------------------------------------------------------------------ bounded work
+
+
+def test_an_upload_that_outlasts_the_time_budget_is_rejected_and_cleaned_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a decoder slower than the validator's time budget (one that cannot be interrupted)
+    release = threading.Event()
+    real_decode = images.decode
+
+    def slow_decode(data: bytes, kind: str) -> Any:
+        release.wait(timeout=60)
+        return real_decode(data, kind)
+
+    monkeypatch.setattr(images, "decode", slow_decode)
+    key = requested()
+    put_upload(key, corpus.photo_jpeg())
+    check = validator()
+    check.time_budget = 0.01
+
+    # When the upload is checked
+    try:
+        outcome = check.handle(key)
+    finally:
+        release.set()
+
+    # Then it is rejected as too complex, not left pending, and the upload is gone
+    assert outcome is Outcome.REJECTED
+    avatar = avatar_of()
+    assert avatar["status"] == "rejected"
+    assert avatar["rejection_reason"] == validation.TOO_COMPLEX.reason
+    assert stored_avatar()["rejection_code"] == "too-complex"
+    assert bucket_keys() == set()
+
+
+def test_the_function_checks_uploads_within_its_time_budget() -> None:
+    assert avatar_validator.validator().time_budget == validation.INSPECTION_SECONDS
+
+
+def test_the_scan_bomb_is_rejected_through_the_function() -> None:
+    key = requested()
+    put_upload(key, corpus.progressive_scan_bomb())
+    assert deliver(key) == {"outcomes": {"rejected": 1}}
+    avatar = avatar_of()
+    assert avatar["status"] == "rejected"
+    assert "progressive" in avatar["rejection_reason"]
+    assert bucket_keys() == set()
+
+
+def test_a_progressive_photo_is_published_through_the_function() -> None:
+    key = requested()
+    put_upload(key, corpus.progressive_photo())
+    assert deliver(key) == {"outcomes": {"published": 1}}
+    assert avatar_of()["status"] == "ready"

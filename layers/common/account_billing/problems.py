@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -56,7 +58,7 @@ def from_request_validation(exc: RequestValidationError) -> Response[str]:
         # A handler returned something its route does not declare: our fault, not the caller's.
         return unexpected(exc)
     if any(error["type"] == "json_invalid" for error in errors):
-        return problem(400, "malformed-json", "Malformed JSON", "The request body is not valid JSON.")
+        return malformed_json("The request body is not valid JSON.")
     return problem(
         422,
         "validation-error",
@@ -64,6 +66,35 @@ def from_request_validation(exc: RequestValidationError) -> Response[str]:
         f"{len(errors)} field(s) failed validation.",
         errors=validation_errors(errors),
     )
+
+
+def malformed_json(detail: str) -> Response[str]:
+    return problem(400, "malformed-json", "Malformed JSON", detail)
+
+
+def body_is_utf8(event: Any) -> bool:
+    """Whether an API Gateway event's body (base64-encoded when it is not text) is UTF-8."""
+    body = event.get("body") or ""
+    if not event.get("isBase64Encoded"):
+        return True
+    try:
+        base64.b64decode(body, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return True
+
+
+def from_undecodable_body(app: Any) -> Callable[[UnicodeDecodeError], Response[str]]:
+    """Powertools decodes a body to text before parsing it, and raises `UnicodeDecodeError` on
+    one that is not UTF-8 (JSON must be, RFC 8259): the caller's mistake, a 400. The same error
+    with a UTF-8 body is ours."""
+
+    def handle(exc: UnicodeDecodeError) -> Response[str]:
+        if body_is_utf8(app.current_event.raw_event):
+            return unexpected(exc)
+        return malformed_json("The request body is not UTF-8 text: JSON must be.")
+
+    return handle
 
 
 def from_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
@@ -86,5 +117,6 @@ def install_problem_handlers(app: Any) -> None:
     app.exception_handler(ServiceError)(from_service_error)
     app.exception_handler(RequestValidationError)(from_request_validation)
     app.exception_handler(RequestUnsupportedContentType)(from_unsupported_content_type)
+    app.exception_handler(UnicodeDecodeError)(from_undecodable_body(app))
     app.not_found(route_not_found)
     app.exception_handler(Exception)(unexpected)

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from ..data.avatars import AvatarStore
+from ..errors import TooManyRequests
 from ..identity import Caller
 from ..models.avatar_requests import AvatarUploadRequest
 from ..models.avatar_responses import AvatarUpload
 from ..observability import metrics
+from ..ratelimit_windows import LimitReached, WindowCounters, WindowLimit
 from . import keys, state
 from .policy import EXPIRES_IN_SECONDS, MAX_BYTES, presigned_post
 from .storage import AvatarStorage
@@ -24,13 +26,32 @@ def _timestamp(moment: datetime) -> str:
 
 
 class AvatarService:
-    def __init__(self, store: AvatarStore, storage: AvatarStorage, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        store: AvatarStore,
+        storage: AvatarStorage,
+        counters: WindowCounters,
+        form_limit: WindowLimit,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.store = store
         self.storage = storage
+        self.counters = counters
+        self.form_limit = form_limit
         self.clock = clock or (lambda: datetime.now(UTC))
 
     def request_upload(self, caller: Caller, request: AvatarUploadRequest) -> AvatarUpload:
-        """A form to upload one image to a fresh key; the avatar is pending until it is checked."""
+        """A form to upload one image to a fresh key; the avatar is pending until it is checked.
+        At most `form_limit` forms per account per window (each can make the validator read and
+        decode 20 MB): past it, 429 until the window ends."""
+        try:
+            self.counters.count(self.form_limit, caller.sub)
+        except LimitReached as exc:
+            metrics.add_metric(name="AvatarUploadLimited", unit="Count", value=1)
+            raise TooManyRequests(
+                f"At most {self.form_limit.limit} avatar uploads an hour; try again in {exc.retry_after} s.",
+                exc.retry_after,
+            ) from exc
         now = self.clock()
         upload_id = keys.new_upload_id(int(now.timestamp() * 1000))
         expires_at = now + timedelta(seconds=EXPIRES_IN_SECONDS)

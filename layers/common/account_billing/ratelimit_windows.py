@@ -1,0 +1,98 @@
+"""Fixed-window counters: at most `limit` events of one kind per subject (an account, an
+address...) per window, counted atomically in DynamoDB (DESIGN §4).
+
+One item per subject and window, `LIMIT#<scope>#<subject>` / `<window start>`, that expires
+with DynamoDB's TTL once its window is over. Counting an event is one conditional UpdateItem
+(`ADD` with a `< :limit` condition): concurrent requests can never take more than `limit`
+slots between them, and nothing is read first. A refused event is not counted.
+
+Windows are aligned to the epoch (an hour's window starts on the hour), so a burst straddling
+two windows may take up to twice the limit in a short time; over any window, never more.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from .data.keys import Key
+from .data.table import ConditionFailed, Table, values
+
+# A window's item outlives its window by this much before TTL removes it (TTL deletion is
+# lazy anyway: an expired item may linger for a while, and its window is long over).
+EXPIRY_GRACE = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowLimit:
+    """At most `limit` events of the kind `scope` (e.g. `avatar-form`) per subject per `window`."""
+
+    scope: str
+    limit: int
+    window: timedelta
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.window < timedelta(seconds=1) or not self.scope or "#" in self.scope:
+            raise ValueError(f"not a usable limit: {self}")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The window an event falls in: its counter's key, when it ends, and when the item expires."""
+
+    key: Key
+    ends_at: datetime
+    expires_at: int  # epoch seconds (the table's TTL attribute)
+
+    def retry_after(self, now: datetime) -> int:
+        """Whole seconds until the window ends (at least 1): the `Retry-After` of a refusal."""
+        return max(1, math.ceil((self.ends_at - now).total_seconds()))
+
+
+def window_of(limit: WindowLimit, subject: str, now: datetime) -> Window:
+    """The window of `limit` that `now` falls in, for `subject` (pure)."""
+    length = int(limit.window.total_seconds())
+    start = int(now.timestamp()) // length * length
+    started = datetime.fromtimestamp(start, tz=UTC)
+    ends_at = started + limit.window
+    return Window(
+        key={"PK": f"LIMIT#{limit.scope}#{subject}", "SK": started.isoformat().replace("+00:00", "Z")},
+        ends_at=ends_at,
+        expires_at=int((ends_at + EXPIRY_GRACE).timestamp()),
+    )
+
+
+class LimitReached(Exception):
+    """The window already holds `limit` events; the next window starts in `retry_after` s."""
+
+    def __init__(self, limit: WindowLimit, retry_after: int) -> None:
+        super().__init__(f"{limit.scope}: {limit.limit} per {limit.window} reached")
+        self.limit = limit
+        self.retry_after = retry_after
+
+
+class WindowCounters:
+    """The counters of the service's table."""
+
+    def __init__(self, table: Table, clock: Callable[[], datetime] | None = None) -> None:
+        self.table = table
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def count(self, limit: WindowLimit, subject: str) -> int:
+        """Count one event of `subject` (one UpdateItem); returns how many the window holds now.
+        Raises `LimitReached`, counting nothing, when it already holds `limit.limit`."""
+        now = self.clock()
+        window = window_of(limit, subject, now)
+        try:
+            item = self.table.update(
+                window.key,
+                UpdateExpression="ADD #count :one SET expires_at = if_not_exists(expires_at, :expires)",
+                ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
+                ExpressionAttributeNames={"#count": "count"},
+                ExpressionAttributeValues=values(one=1, limit=limit.limit, expires=window.expires_at),
+            )
+        except ConditionFailed as exc:
+            raise LimitReached(limit, window.retry_after(now)) from exc
+        return int(item["count"])
