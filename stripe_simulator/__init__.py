@@ -1,6 +1,8 @@
 """An offline, stateful simulator of the part of Stripe's API this service uses.
 
-It plugs in as stripe-python's HTTP client, so the production gateway runs unchanged:
+It plugs in as stripe-python's HTTP client, or is served over HTTP on the loopback interface
+(`server`) for a client whose API base points at it; either way the production gateway runs
+unchanged:
 
     simulator = Simulator()
     client = stripe.StripeClient("sk_test_simulator", http_client=simulator.http_client())
@@ -20,12 +22,14 @@ from .clock import Clock
 from .core import Simulator, StripeFault
 from .http_client import SimulatorHTTPClient
 from .process import default_simulator, install
+from .server import SimulatorServer
 from .webhooks import WebhookEndpoint
 
 __all__ = [
     "Clock",
     "Simulator",
     "SimulatorHTTPClient",
+    "SimulatorServer",
     "StripeFault",
     "WebhookEndpoint",
     "default_simulator",

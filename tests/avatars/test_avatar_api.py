@@ -16,8 +16,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from account_billing.avatars.policy import MAX_BYTES
-from tests.avatars import corpus
-from tests.support import table
+from tests.support import corpus, table
 from tests.support.avatars import AvatarClient, bucket_keys, deliver, get_object, key_of_url, put_upload
 from tests.support.profile import ProfileClient
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import pytest
 from PIL import ExifTags, Image
 
 from account_billing.avatars import images
 from account_billing.avatars.validation import Accepted, Rejected
-from tests.avatars import corpus
+from tests.support import corpus
 
 
 def opened(data: bytes) -> Image.Image:
@@ -48,7 +49,7 @@ def test_a_phone_jpeg_is_turned_upright_and_loses_its_metadata() -> None:
     assert avatar.format == "JPEG"
     assert verdict.avatar.content_type == "image/jpeg"
     assert avatar.size == (40, 60) == (verdict.avatar.width, verdict.avatar.height)
-    top, bottom = avatar.getpixel((20, 5)), avatar.getpixel((20, 55))
+    top, bottom = cast(tuple[int, ...], avatar.getpixel((20, 5))), cast(tuple[int, ...], avatar.getpixel((20, 55)))
     assert top[0] > 150
     assert top[2] < 100
     assert bottom[2] > 150

@@ -30,8 +30,8 @@ from typing import Any
 
 from PIL import Image, ImageCms, ImageOps
 
-from ..observability import logger
-from .validation import Accepted, EncodedImage, Rejected, Verdict
+from account_billing.avatars.validation import Accepted, EncodedImage, Rejected, Verdict
+from account_billing.core.observability import logger
 
 MAX_SIDE = 10_000
 MAX_PIXELS = 40_000_000
