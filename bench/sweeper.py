@@ -32,6 +32,7 @@ from account_billing.billing.holds.records import DUE_PARTITION, due_sort_key, h
 from account_billing.billing.holds.release import HoldReleaser
 from account_billing.billing.holds.store import HoldStore
 from account_billing.billing.holds.sweeper import Sweeper, workers_for
+from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.client import stripe_client
 from account_billing.billing.stripe.gateway import StripeGateway
 from account_billing.billing.stripe.ratelimit import RateLimiter
@@ -226,7 +227,7 @@ def run(
             client.meta.events.register("after-call.dynamodb", reads)
             table = Table(client, name)
             gateway = StripeGateway(
-                stripe_client(TEST_KEY, http_client=sim.http_client()), limiter=RateLimiter(result.rate)
+                StripeApi(stripe_client(TEST_KEY, http_client=sim.http_client()), limiter=RateLimiter(result.rate))
             )
             sweeper = Sweeper(
                 HoldStore(table), HoldReleaser(HoldStore(table), gateway), workers=workers_for(result.rate)

@@ -260,13 +260,14 @@ def test_lists_page_newest_first(client: stripe.StripeClient) -> None:
 
 
 def test_the_served_simulator_is_what_a_client_with_its_api_base_reaches() -> None:
+    from account_billing.billing.stripe.api import StripeApi  # noqa: PLC0415
     from account_billing.billing.stripe.client import stripe_client  # noqa: PLC0415
     from account_billing.billing.stripe.gateway import StripeGateway  # noqa: PLC0415
     from stripe_simulator import SimulatorServer  # noqa: PLC0415
 
     mine = Simulator()
     with SimulatorServer(mine) as server:
-        gateway = StripeGateway(stripe_client("sk_test_served", api_base=server.url))
+        gateway = StripeGateway(StripeApi(stripe_client("sk_test_served", api_base=server.url)))
         gateway.customers.create("acct-9", "customer-acct-9")
     assert [c["metadata"] for c in mine.all("customer")] == [{"account": "acct-9"}]
 

@@ -16,6 +16,7 @@ import pytest
 from account_billing.billing.cards.models import AddPaymentMethodRequest
 from account_billing.billing.holds.store import HoldStore
 from account_billing.billing.holds.sweeper import Sweeper
+from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.client import stripe_client
 from account_billing.billing.stripe.gateway import StripeGateway
 from account_billing.core.identity import Caller
@@ -59,7 +60,7 @@ def _event(hold: dict[str, Any]) -> dict[str, Any]:
 
 
 def _quiet_gateway(sim: Simulator, sleeps: list[float]) -> StripeGateway:
-    return StripeGateway(stripe_client(TEST_KEY, http_client=sim.http_client()), sleep=sleeps.append)
+    return StripeGateway(StripeApi(stripe_client(TEST_KEY, http_client=sim.http_client()), sleep=sleeps.append))
 
 
 # ---------------------------------------------------------------------------- by schedule

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from account_billing.billing.errors import PaymentProviderUnavailable
 from account_billing.billing.settings import BillingSettings
+from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.client import API_VERSION, http_client, secret_key, stripe_client
 from account_billing.billing.stripe.gateway import StripeGateway, gateway_for
 from account_billing.billing.stripe.ratelimit import RateLimiter
@@ -121,7 +122,7 @@ def test_a_429_storm_that_does_not_end_is_reported_unavailable() -> None:
     simulator = Simulator()
     client = stripe.StripeClient("sk_test_x", http_client=simulator.http_client())
     sleeps: list[float] = []
-    gateway = StripeGateway(client, sleep=sleeps.append)
+    gateway = StripeGateway(StripeApi(client, sleep=sleeps.append))
     simulator.inject("rate_limit", times=100)
 
     with pytest.raises(PaymentProviderUnavailable):

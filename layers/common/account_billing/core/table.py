@@ -226,6 +226,17 @@ class Table:
                 delay = min(delay * 2, 1.0)
         return found
 
+    def transact_unless(self, actions: Sequence[Mapping[str, Any]], *conditions: int) -> bool:
+        """`transact`, or False (nothing written) when the condition of one of the actions at
+        `conditions` did not hold; any other cancellation raises."""
+        try:
+            self.transact(actions)
+        except TransactionCancelled as exc:
+            if any(exc.failed(index) for index in conditions):
+                return False
+            raise
+        return True
+
     def transact(self, actions: Sequence[Mapping[str, Any]]) -> None:
         """TransactWriteItems. Each action is `{"Put"|"Update"|"Delete"|"ConditionCheck": {...}}`
         without `TableName`, with `Item`/`Key` and expression values already marshalled."""

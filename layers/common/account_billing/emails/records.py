@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from account_billing.core import keys
+from account_billing.core.records import from_item, to_item
 from account_billing.emails.addresses import address_key
 
 EMAIL_PREFIX = "EMAIL#"
+# What sending verification emails records on an address.
+_SENDING = ("token_hash", "token_expires_at", "verification_sent_at", "send_count")
 
 
 def email_item_key(sub: str, key: str) -> keys.Key:
@@ -58,35 +61,11 @@ class Email:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Email:
-        return cls(
-            sub=keys.sub_of(item["PK"]),
-            address=item["address"],
-            added_at=item["added_at"],
-            verified=bool(item.get("verified")),
-            primary=bool(item.get("primary")),
-            verified_at=item.get("verified_at"),
-            expires_at=item.get("expires_at"),
-            token_hash=item.get("token_hash"),
-            token_expires_at=item.get("token_expires_at"),
-            verification_sent_at=item.get("verification_sent_at"),
-            send_count=int(item.get("send_count", 0)),
-        )
+        return from_item(cls, item, sub=keys.sub_of(item["PK"]))
 
     def to_item(self) -> dict[str, Any]:
-        """The item of a new address."""
-        item: dict[str, Any] = {
-            **self.item_key,
-            "entity": "email",
-            "address": self.address,
-            "verified": self.verified,
-            "primary": self.primary,
-            "added_at": self.added_at,
-        }
-        if self.verified_at is not None:
-            item["verified_at"] = self.verified_at
-        if self.expires_at is not None:
-            item["expires_at"] = self.expires_at
-        return item
+        """The item of a new address (its verification emails are recorded as they are sent)."""
+        return to_item(self, self.item_key, "email", leave_out=("sub", *_SENDING))
 
     def marker(self) -> dict[str, Any]:
         """The marker that gives this address to its account."""

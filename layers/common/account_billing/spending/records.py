@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from account_billing.core import keys
+from account_billing.core.records import from_item, to_item
 
 LIMIT_REQUEST_PREFIX = "LIMIT_REQUEST#"
 
@@ -58,23 +59,8 @@ class LimitRequest:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> LimitRequest:
-        return cls(
-            sub=keys.sub_of(item["PK"]),
-            id=item["id"],
-            amount_cents=int(item["amount_cents"]),
-            reason=item["reason"],
-            status=LimitRequestStatus(item["status"]),
-            created_at=item["created_at"],
-        )
+        return from_item(cls, item, sub=keys.sub_of(item["PK"]))
 
     def to_item(self) -> dict[str, Any]:
-        return {
-            "PK": keys.account_pk(self.sub),
-            "SK": self.sort_key,
-            "entity": "limit_request",
-            "id": self.id,
-            "amount_cents": self.amount_cents,
-            "reason": self.reason,
-            "status": str(self.status),
-            "created_at": self.created_at,
-        }
+        key: keys.Key = {"PK": keys.account_pk(self.sub), "SK": self.sort_key}
+        return to_item(self, key, "limit_request", leave_out=("sub",))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from account_billing.accounts.store import account_is_active
 from account_billing.core import keys
-from account_billing.core.table import ConditionFailed, Table, TransactionCancelled, marshal, values
+from account_billing.core.table import ConditionFailed, Table, marshal, values
 from account_billing.spending.records import LIMIT_REQUEST_PREFIX, LimitRequest, Spend, spend_key, usage_key
 
 
@@ -19,25 +19,21 @@ class SpendStore:
         One transaction: the marker's conditional put and the increment stand or fall together.
         False when the event was already counted or the account is gone."""
         marker = {**usage_key(sub, source, usage_id), "entity": "usage", "expires_at": marker_expires_at}
-        try:
-            self.table.transact(
-                [
-                    account_is_active(sub),
-                    {"Put": {"Item": marshal(marker), "ConditionExpression": "attribute_not_exists(PK)"}},
-                    {
-                        "Update": {
-                            "Key": marshal(spend_key(sub, month)),
-                            "UpdateExpression": "SET entity = :entity, updated_at = :now ADD spent_cents :amount",
-                            "ExpressionAttributeValues": values(entity="spend", now=now, amount=amount),
-                        }
-                    },
-                ]
-            )
-        except TransactionCancelled as exc:
-            if exc.failed(0) or exc.failed(1):
-                return False
-            raise
-        return True
+        return self.table.transact_unless(
+            [
+                account_is_active(sub),
+                {"Put": {"Item": marshal(marker), "ConditionExpression": "attribute_not_exists(PK)"}},
+                {
+                    "Update": {
+                        "Key": marshal(spend_key(sub, month)),
+                        "UpdateExpression": "SET entity = :entity, updated_at = :now ADD spent_cents :amount",
+                        "ExpressionAttributeValues": values(entity="spend", now=now, amount=amount),
+                    }
+                },
+            ],
+            0,
+            1,
+        )
 
     def spend(self, sub: str, month: str) -> Spend:
         return Spend.from_item(self.table.get(spend_key(sub, month), consistent=True))
@@ -67,18 +63,13 @@ class SpendStore:
 
     def put_limit_request(self, request: LimitRequest) -> bool:
         """Store a limit-increase request of an active account; False if there is none."""
-        try:
-            self.table.transact(
-                [
-                    account_is_active(request.sub),
-                    {"Put": {"Item": marshal(request.to_item()), "ConditionExpression": "attribute_not_exists(PK)"}},
-                ]
-            )
-        except TransactionCancelled as exc:
-            if exc.failed(0):
-                return False
-            raise
-        return True
+        return self.table.transact_unless(
+            [
+                account_is_active(request.sub),
+                {"Put": {"Item": marshal(request.to_item()), "ConditionExpression": "attribute_not_exists(PK)"}},
+            ],
+            0,
+        )
 
     def limit_requests(self, sub: str, limit: int, after_sk: str | None) -> tuple[list[LimitRequest], str | None]:
         """A page of the account's limit-increase requests, newest first, and the SK to go on from."""

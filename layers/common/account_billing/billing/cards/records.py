@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from account_billing.core import keys
+from account_billing.core.records import from_item, to_item
 
 CARD_PREFIX = "CARD#"
 
@@ -42,12 +43,12 @@ class Card:
     last4: str
     exp_month: int
     exp_year: int
-    funding: str | None
     fingerprint: str
     verification: CardVerification
     added_at: str
     default: bool
-    hold_id: str | None
+    funding: str | None = None
+    hold_id: str | None = None
 
     @property
     def verified(self) -> bool:
@@ -55,37 +56,7 @@ class Card:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Card:
-        return cls(
-            sub=item["sub"],
-            payment_method_id=item["payment_method_id"],
-            customer_id=item["customer_id"],
-            brand=item["brand"],
-            last4=item["last4"],
-            exp_month=int(item["exp_month"]),
-            exp_year=int(item["exp_year"]),
-            funding=item.get("funding"),
-            fingerprint=item["fingerprint"],
-            verification=CardVerification(item["verification"]),
-            added_at=item["added_at"],
-            default=bool(item.get("default")),
-            hold_id=item.get("hold_id"),
-        )
+        return from_item(cls, item)
 
     def to_item(self) -> dict[str, Any]:
-        return {
-            **card_key(self.sub, self.payment_method_id),
-            "entity": "card",
-            "sub": self.sub,
-            "payment_method_id": self.payment_method_id,
-            "customer_id": self.customer_id,
-            "brand": self.brand,
-            "last4": self.last4,
-            "exp_month": self.exp_month,
-            "exp_year": self.exp_year,
-            "funding": self.funding,
-            "fingerprint": self.fingerprint,
-            "verification": str(self.verification),
-            "added_at": self.added_at,
-            "default": self.default,
-            "hold_id": self.hold_id,
-        }
+        return to_item(self, card_key(self.sub, self.payment_method_id), "card")

@@ -3,7 +3,7 @@ card named on the profile item, which changes only together with the cards, in t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from account_billing.accounts.errors import AccountNotFound
@@ -55,28 +55,17 @@ class CardStore:
         """Store a new card with its hold's outcome (`settle_hold`) in one transaction; a verified
         first card becomes the default unless another request made one meanwhile. True if it
         did. `HoldTaken` if the hold was taken for release meanwhile."""
-        for attempt_default in (True, False) if make_default else (False,):
-            actions = [
-                settle_hold,
-                {
-                    "Put": {
-                        "Item": marshal({**card.to_item(), "default": attempt_default}),
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                },
-            ]
-            if attempt_default:
-                actions.append(_claim_default(card.sub, card.payment_method_id))
-            try:
-                self.table.transact(actions)
-            except TransactionCancelled as exc:
-                if exc.failed(0):
-                    raise HoldTaken() from exc
-                if attempt_default and exc.failed(2):
-                    continue  # another card became the default meanwhile
-                raise ConcurrentUpdate() from exc
-            return attempt_default
-        return False
+
+        def actions(default: bool) -> list[TransactItem]:
+            item = marshal({**card.to_item(), "default": default})
+            return [settle_hold, {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}]
+
+        try:
+            return self._claiming_default(actions, card.sub, card.payment_method_id, make_default=make_default)
+        except TransactionCancelled as exc:
+            if exc.failed(0):
+                raise HoldTaken() from exc
+            raise ConcurrentUpdate() from exc
 
     def attach_hold(self, sub: str, payment_method_id: str, hold_id: str, settle_hold: TransactItem) -> None:
         """Make a newly placed hold the card's own, with the hold's outcome, in one transaction."""
@@ -103,35 +92,48 @@ class CardStore:
         """The bank confirmed a hold that waited for 3-D Secure: the hold is held and its card
         verified (and the default, with `make_default`, unless another card became it), in one
         transaction. Returns what it did and whether the card became the default."""
-        for attempt_default in (True, False) if make_default else (False,):
-            actions = [
-                settle_hold,
-                {
-                    "Update": {
-                        "Key": marshal(card_key(hold.sub, hold.payment_method_id)),
-                        "UpdateExpression": "SET verification = :verified, #default = :default",
-                        "ConditionExpression": "attribute_exists(PK)",
-                        "ExpressionAttributeNames": {"#default": "default"},
-                        "ExpressionAttributeValues": values(
-                            verified=CardVerification.VERIFIED, default=attempt_default
-                        ),
-                    }
-                },
-            ]
-            if attempt_default:
-                actions.append(_claim_default(hold.sub, hold.payment_method_id))
+
+        def actions(default: bool) -> list[TransactItem]:
+            verify: TransactItem = {
+                "Update": {
+                    "Key": marshal(card_key(hold.sub, hold.payment_method_id)),
+                    "UpdateExpression": "SET verification = :verified, #default = :default",
+                    "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeNames": {"#default": "default"},
+                    "ExpressionAttributeValues": values(verified=CardVerification.VERIFIED, default=default),
+                }
+            }
+            return [settle_hold, verify]
+
+        try:
+            became_default = self._claiming_default(
+                actions, hold.sub, hold.payment_method_id, make_default=make_default
+            )
+        except TransactionCancelled as exc:
+            if exc.failed(0):
+                return Completion.NOT_WAITING, False
+            if exc.failed(1):
+                return Completion.CARD_GONE, False
+            raise ConcurrentUpdate() from exc
+        return Completion.COMPLETED, became_default
+
+    def _claiming_default(
+        self, actions: Callable[[bool], list[TransactItem]], sub: str, payment_method_id: str, *, make_default: bool
+    ) -> bool:
+        """Run `actions(default)`: with `make_default`, together with naming the card the
+        account's first default, and once more without when another card became the default
+        meanwhile. True if the card became the default; `TransactionCancelled` otherwise."""
+        if make_default:
+            with_default = actions(True)
             try:
-                self.table.transact(actions)
+                self.table.transact([*with_default, _claim_default(sub, payment_method_id)])
             except TransactionCancelled as exc:
-                if exc.failed(0):
-                    return Completion.NOT_WAITING, False
-                if exc.failed(1):
-                    return Completion.CARD_GONE, False
-                if attempt_default and exc.failed(2):
-                    continue
-                raise ConcurrentUpdate() from exc
-            return Completion.COMPLETED, attempt_default
-        return Completion.NOT_WAITING, False
+                if any(exc.failed(index) for index in range(len(with_default))) or not exc.failed(len(with_default)):
+                    raise
+            else:
+                return True
+        self.table.transact(actions(False))
+        return False
 
     def mark_verification_failed(self, sub: str, payment_method_id: str) -> bool:
         """3-D Secure failed (or was abandoned): the card waiting for it failed verification.
@@ -199,18 +201,11 @@ class CardStore:
 # ---------------------------------------------------------------------- transaction actions
 def _claim_default(sub: str, payment_method_id: str) -> TransactItem:
     """Name the account's first default card (only if it has none and is active)."""
-    return {
-        "Update": {
-            "Key": marshal(keys.profile_key(sub)),
-            "UpdateExpression": "SET default_payment_method = :pm",
-            "ConditionExpression": "attribute_not_exists(default_payment_method) AND #status = :active",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values(pm=payment_method_id, active=AccountStatus.ACTIVE),
-        }
-    }
+    return _move_default(sub, payment_method_id, None)
 
 
 def _move_default(sub: str, payment_method_id: str, previous: str | None) -> TransactItem:
+    """Name the account's default card, in place of `previous` (None: it has none yet)."""
     condition = "#status = :active AND " + (
         "default_payment_method = :previous" if previous else "attribute_not_exists(default_payment_method)"
     )

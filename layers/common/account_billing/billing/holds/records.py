@@ -17,6 +17,7 @@ from typing import Any
 from account_billing.billing.plans import Plan
 from account_billing.core import keys
 from account_billing.core.clock import timestamp_to_second
+from account_billing.core.records import from_item, to_item
 
 DUE_INDEX = "HoldsDue"
 DUE_PARTITION = "HOLD"
@@ -38,6 +39,10 @@ class HoldOutcome(StrEnum):
     REFUNDED = "refunded"  # it had been captured and was refunded in full
     EXPIRED = "expired"  # Stripe had already cancelled it
     NOT_AUTHORIZED = "not_authorized"  # nothing was ever held
+
+
+# What only releasing a hold writes.
+_RELEASE_STATE = ("payment_intent_id", "attempts", "lease_until", "outcome", "released_at")
 
 
 def hold_key(sub: str, hold_id: str) -> keys.Key:
@@ -121,45 +126,13 @@ class Hold:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Hold:
-        outcome = item.get("outcome")
-        return cls(
-            sub=item["sub"],
-            hold_id=item["hold_id"],
-            status=HoldStatus(item["status"]),
-            amount=int(item["amount"]),
-            currency=item["currency"],
-            customer_id=item["customer_id"],
-            payment_method_id=item["payment_method_id"],
-            created_at=item["created_at"],
-            release_at=item["release_at"],
-            plan=item.get("plan"),
-            requested_payment_method=item.get("requested_payment_method"),
-            fingerprint=item.get("fingerprint"),
-            payment_intent_id=item.get("payment_intent_id"),
-            attempts=int(item.get("attempts", 0)),
-            lease_until=item.get("lease_until"),
-            outcome=HoldOutcome(outcome) if outcome else None,
-            released_at=item.get("released_at"),
-        )
+        return from_item(cls, item)
 
     def to_item(self) -> dict[str, Any]:
         """The item of a new hold: in the due index from the start, so even a crash right after
         Stripe's answer leaves it for the sweeper to release."""
         return {
-            **self.key,
-            "entity": "hold",
-            "sub": self.sub,
-            "hold_id": self.hold_id,
-            "status": str(self.status),
-            "plan": self.plan,
-            "amount": self.amount,
-            "currency": self.currency,
-            "customer_id": self.customer_id,
-            "payment_method_id": self.payment_method_id,
-            "requested_payment_method": self.requested_payment_method,
-            "fingerprint": self.fingerprint,
-            "created_at": self.created_at,
-            "release_at": self.release_at,
+            **to_item(self, self.key, "hold", leave_out=_RELEASE_STATE),
             "GSI1PK": DUE_PARTITION,
             "GSI1SK": due_sort_key(self.release_at, self.hold_id),
         }

@@ -9,6 +9,7 @@ from typing import Any
 
 from account_billing.billing.stripe.results import StripeInvoice
 from account_billing.core import keys
+from account_billing.core.records import from_item, to_item
 
 INVOICE_PREFIX = "INVOICE#"
 DRAFT = "draft"
@@ -26,7 +27,6 @@ def invoice_pointer_key(sub: str, invoice_id: str) -> keys.Key:
 class Invoice:
     sub: str
     invoice_id: str
-    number: str | None
     status: str  # Stripe's: draft, open, paid, uncollectible, void
     amount_due: int
     amount_paid: int
@@ -34,10 +34,11 @@ class Invoice:
     period_start: int
     period_end: int
     created: int
-    billing_reason: str | None
-    invoice_pdf: str | None
-    hosted_invoice_url: str | None
     synced_at: int
+    number: str | None = None
+    billing_reason: str | None = None
+    invoice_pdf: str | None = None
+    hosted_invoice_url: str | None = None
 
     @property
     def sort_key(self) -> str:
@@ -64,39 +65,7 @@ class Invoice:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Invoice:
-        return cls(
-            sub=keys.sub_of(item["PK"]),
-            invoice_id=item["invoice_id"],
-            number=item.get("number"),
-            status=item["status"],
-            amount_due=int(item["amount_due"]),
-            amount_paid=int(item["amount_paid"]),
-            currency=item["currency"],
-            period_start=int(item["period_start"]),
-            period_end=int(item["period_end"]),
-            created=int(item["created"]),
-            billing_reason=item.get("billing_reason"),
-            invoice_pdf=item.get("invoice_pdf"),
-            hosted_invoice_url=item.get("hosted_invoice_url"),
-            synced_at=int(item["synced_at"]),
-        )
+        return from_item(cls, item, sub=keys.sub_of(item["PK"]))
 
     def to_item(self) -> dict[str, Any]:
-        return {
-            "PK": keys.account_pk(self.sub),
-            "SK": self.sort_key,
-            "entity": "invoice",
-            "invoice_id": self.invoice_id,
-            "number": self.number,
-            "status": self.status,
-            "amount_due": self.amount_due,
-            "amount_paid": self.amount_paid,
-            "currency": self.currency,
-            "period_start": self.period_start,
-            "period_end": self.period_end,
-            "created": self.created,
-            "billing_reason": self.billing_reason,
-            "invoice_pdf": self.invoice_pdf,
-            "hosted_invoice_url": self.hosted_invoice_url,
-            "synced_at": self.synced_at,
-        }
+        return to_item(self, {"PK": keys.account_pk(self.sub), "SK": self.sort_key}, "invoice", leave_out=("sub",))

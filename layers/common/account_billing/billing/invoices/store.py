@@ -7,7 +7,7 @@ from __future__ import annotations
 from account_billing.accounts.records import AccountStatus
 from account_billing.billing.invoices.records import INVOICE_PREFIX, Invoice, invoice_pointer_key
 from account_billing.core import keys
-from account_billing.core.table import ConditionFailed, Table, TransactionCancelled, marshal, values
+from account_billing.core.table import ConditionFailed, Table, marshal, values
 
 
 class InvoiceStore:
@@ -32,32 +32,28 @@ class InvoiceStore:
             "entity": "invoice-id",
             "sort_key": invoice.sort_key,
         }
-        try:
-            self.table.transact(
-                [
-                    {
-                        "Put": {
-                            "Item": marshal(invoice.to_item()),
-                            "ConditionExpression": "attribute_not_exists(PK) OR synced_at <= :synced",
-                            "ExpressionAttributeValues": values(synced=invoice.synced_at),
-                        }
-                    },
-                    {"Put": {"Item": marshal(pointer)}},
-                    {
-                        "ConditionCheck": {
-                            "Key": marshal(keys.profile_key(invoice.sub)),
-                            "ConditionExpression": "#status = :active AND stripe_customer_id = :customer",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": values(active=AccountStatus.ACTIVE, customer=customer_id),
-                        }
-                    },
-                ]
-            )
-        except TransactionCancelled as exc:
-            if exc.failed(0) or exc.failed(2):
-                return False
-            raise
-        return True
+        return self.table.transact_unless(
+            [
+                {
+                    "Put": {
+                        "Item": marshal(invoice.to_item()),
+                        "ConditionExpression": "attribute_not_exists(PK) OR synced_at <= :synced",
+                        "ExpressionAttributeValues": values(synced=invoice.synced_at),
+                    }
+                },
+                {"Put": {"Item": marshal(pointer)}},
+                {
+                    "ConditionCheck": {
+                        "Key": marshal(keys.profile_key(invoice.sub)),
+                        "ConditionExpression": "#status = :active AND stripe_customer_id = :customer",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": values(active=AccountStatus.ACTIVE, customer=customer_id),
+                    }
+                },
+            ],
+            0,
+            2,
+        )
 
     def mark_backfilled(self, sub: str) -> bool:
         """Claim the account's one backfill from Stripe; False if it was claimed already (or the

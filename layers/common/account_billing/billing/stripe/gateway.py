@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
-
-import stripe
 
 from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.cards import Cards
@@ -22,14 +18,8 @@ if TYPE_CHECKING:
 
 
 class StripeGateway:
-    def __init__(
-        self,
-        client: stripe.StripeClient | Callable[[], stripe.StripeClient],
-        *,
-        limiter: RateLimiter | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.api = StripeApi(client, limiter=limiter, sleep=sleep)
+    def __init__(self, api: StripeApi) -> None:
+        self.api = api
         self.customers = Customers(self.api)
         self.cards = Cards(self.api)
         self.holds = Holds(self.api)
@@ -39,4 +29,4 @@ class StripeGateway:
 
 def gateway_for(settings: BillingSettings, limiter: RateLimiter | None = None) -> StripeGateway:
     """The gateway a function uses; nothing is fetched until the first Stripe call."""
-    return StripeGateway(lambda: client_for(settings), limiter=limiter)
+    return StripeGateway(StripeApi(lambda: client_for(settings), limiter=limiter))

@@ -13,6 +13,7 @@ from typing import Any
 from account_billing.billing.plans import FREE_PLAN, PLANS
 from account_billing.billing.stripe.results import StripeSchedule, StripeSubscription
 from account_billing.core import keys
+from account_billing.core.records import from_item, to_item
 
 SUBSCRIPTION = "SUBSCRIPTION"
 
@@ -63,13 +64,13 @@ class Subscription:
     price_id: str
     plan: str
     status: SubscriptionStatus
-    period_start: int | None
-    period_end: int | None
     cancel_at_period_end: bool
-    schedule_id: str | None
-    scheduled_plan: str | None
     sub_created: int
     synced_at: int
+    period_start: int | None = None
+    period_end: int | None = None
+    schedule_id: str | None = None
+    scheduled_plan: str | None = None
 
     @property
     def live(self) -> bool:
@@ -114,38 +115,7 @@ class Subscription:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Subscription:
-        return cls(
-            sub=keys.sub_of(item["PK"]),
-            subscription_id=item["subscription_id"],
-            customer_id=item["customer_id"],
-            item_id=item["item_id"],
-            price_id=item["price_id"],
-            plan=item["plan"],
-            status=SubscriptionStatus(item["status"]),
-            period_start=item.get("period_start"),
-            period_end=item.get("period_end"),
-            cancel_at_period_end=bool(item.get("cancel_at_period_end")),
-            schedule_id=item.get("schedule_id"),
-            scheduled_plan=item.get("scheduled_plan"),
-            sub_created=int(item["sub_created"]),
-            synced_at=int(item["synced_at"]),
-        )
+        return from_item(cls, item, sub=keys.sub_of(item["PK"]))
 
     def to_item(self) -> dict[str, Any]:
-        return {
-            **subscription_key(self.sub),
-            "entity": "subscription",
-            "subscription_id": self.subscription_id,
-            "customer_id": self.customer_id,
-            "item_id": self.item_id,
-            "price_id": self.price_id,
-            "plan": self.plan,
-            "status": str(self.status),
-            "period_start": self.period_start,
-            "period_end": self.period_end,
-            "cancel_at_period_end": self.cancel_at_period_end,
-            "schedule_id": self.schedule_id,
-            "scheduled_plan": self.scheduled_plan,
-            "sub_created": self.sub_created,
-            "synced_at": self.synced_at,
-        }
+        return to_item(self, subscription_key(self.sub), "subscription", leave_out=("sub",))

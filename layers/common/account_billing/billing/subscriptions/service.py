@@ -26,7 +26,7 @@ from account_billing.billing.context import BillingContext
 from account_billing.billing.holds.placement import HoldPlacement
 from account_billing.billing.holds.records import Hold, HoldStatus, hold_id_for_plan_change
 from account_billing.billing.plans import PLANS, Plan, price_id
-from account_billing.billing.stripe.results import Authorization, StripeSchedule, StripeSubscription
+from account_billing.billing.stripe.results import Authorization, InvoicePreview, StripeSchedule, StripeSubscription
 from account_billing.billing.subscriptions.errors import NoScheduledChange, NoVerifiedCard, PlanNotAvailable
 from account_billing.billing.subscriptions.models import SubscriptionPreview, SubscriptionView
 from account_billing.billing.subscriptions.records import Subscription, is_live, read_time
@@ -49,25 +49,20 @@ def _key(*parts: str) -> str:
 class SubscriptionService:
     def __init__(self, context: BillingContext) -> None:
         self.context = context
-        self.settings = context.settings
-        self.accounts = context.accounts
-        self.subscriptions = context.subscriptions
-        self.customers = context.customers
-        self.gateway = context.gateway
         self.placement = HoldPlacement(context)
 
     # ------------------------------------------------------------------ reading
     def view(self, caller: Caller) -> SubscriptionView:
-        self.accounts.require_active(caller.sub, consistent=True)
-        return subscription_view(self.subscriptions.get(caller.sub))
+        self.context.accounts.require_active(caller.sub, consistent=True)
+        return subscription_view(self.context.subscriptions.get(caller.sub))
 
     def _live(self, sub: str) -> Subscription | None:
-        record = self.subscriptions.get(sub)
+        record = self.context.subscriptions.get(sub)
         return record if record is not None and record.live else None
 
     def _price(self, plan: Plan) -> str:
         try:
-            return price_id(plan, self.settings.plan_price_ids)
+            return price_id(plan, self.context.settings.plan_price_ids)
         except LookupError as exc:
             raise PlanNotAvailable(str(exc)) from exc
 
@@ -75,23 +70,23 @@ class SubscriptionService:
     def change(self, caller: Caller, plan_key: str, request_key: str) -> SubscriptionView:
         """Move to a plan. One change at a time per account: two concurrent requests (with
         different Idempotency-Keys) could otherwise both subscribe, and charge twice."""
-        account = self.accounts.require_active(caller.sub, consistent=True)
+        account = self.context.accounts.require_active(caller.sub, consistent=True)
         with self._changing(caller.sub):
             return self._change(account, plan_key, request_key, read_time())
 
     @contextmanager
     def _changing(self, sub: str) -> Iterator[None]:
-        self.subscriptions.lock_changes(sub, epoch_seconds(self.context.clock()), CHANGE_LEASE_SECONDS)
+        self.context.subscriptions.lock_changes(sub, epoch_seconds(self.context.clock()), CHANGE_LEASE_SECONDS)
         try:
             yield
         finally:
-            self.subscriptions.unlock_changes(sub)
+            self.context.subscriptions.unlock_changes(sub)
 
     def _change(  # noqa: PLR0911
         self, account: Account, plan_key: str, request_key: str, started: int
     ) -> SubscriptionView:
         sub = account.sub
-        stripe = self.gateway.subscriptions
+        stripe = self.context.gateway.subscriptions
         target = PLANS[plan_key]
         current = self._live(sub)
         key = _key(sub, request_key)
@@ -100,11 +95,11 @@ class SubscriptionService:
                 self._release_schedule(current)
                 updated = stripe.set_cancel_at_period_end(current.subscription_id, True, f"cancel-{key}")
                 return self._store(sub, updated, started=started)
-            return subscription_view(current or self.subscriptions.get(sub))
+            return subscription_view(current or self.context.subscriptions.get(sub))
         new_price = self._price(target)
         card = self._verified_default_card(account)
         self._ensure_hold(card, target, key)
-        customer_id = self.customers.ensure(account)
+        customer_id = self.context.customers.ensure(account)
         if current is None:
             # The copy may lag Stripe: an earlier subscribe whose answer was lost (retried with
             # another Idempotency-Key before its webhook arrived) must not be made twice.
@@ -145,7 +140,7 @@ class SubscriptionService:
         # No account read: the copy's write is conditioned on the account being active. No
         # change lock either: undoing moves no money, and Stripe refuses what no longer applies.
         started = read_time()
-        stripe = self.gateway.subscriptions
+        stripe = self.context.gateway.subscriptions
         current = self._live(caller.sub)
         if current is None or not (current.cancel_at_period_end or current.schedule_id):
             raise NoScheduledChange("No downgrade or cancellation is scheduled.")
@@ -159,7 +154,7 @@ class SubscriptionService:
 
     def _release_schedule(self, current: Subscription) -> None:
         if current.schedule_id:
-            self.gateway.subscriptions.release_schedule(current.schedule_id)
+            self.context.gateway.subscriptions.release_schedule(current.schedule_id)
 
     def _store(
         self,
@@ -172,11 +167,11 @@ class SubscriptionService:
         """Store what Stripe answered, as read when the request began: a webhook that read the
         subscription after that (and may have seen more) is never overwritten by this answer."""
         if schedule is None and stripe_sub.schedule_id:
-            schedule = self.gateway.subscriptions.schedule(stripe_sub.schedule_id)
-        record = Subscription.from_stripe(sub, stripe_sub, schedule, self.settings.plan_price_ids, started)
+            schedule = self.context.gateway.subscriptions.schedule(stripe_sub.schedule_id)
+        record = Subscription.from_stripe(sub, stripe_sub, schedule, self.context.settings.plan_price_ids, started)
         # Not stored: a webhook read the subscription after this request began (its own events
         # follow and bring the copy up to date); the caller sees Stripe's answer to the change.
-        self.subscriptions.save(record)
+        self.context.subscriptions.save(record)
         return subscription_view(record)
 
     # ------------------------------------------------------------------ the card and its hold
@@ -217,17 +212,17 @@ class SubscriptionService:
 
     # ------------------------------------------------------------------ preview
     def preview(self, caller: Caller, plan_key: str) -> SubscriptionPreview:
-        account = self.accounts.require_active(caller.sub, consistent=True)
+        account = self.context.accounts.require_active(caller.sub, consistent=True)
         target = PLANS[plan_key]
         current = self._live(caller.sub)
-        currency = self.settings.currency
+        currency = self.context.settings.currency
         if not target.paid:
             return SubscriptionPreview(
                 plan=target.key, effective="period_end", amount_due_now=0, amount_due_at_renewal=0, currency=currency
             )
         new_price = self._price(target)
-        customer_id = self.customers.ensure(account)
-        invoices = self.gateway.invoices
+        customer_id = self.context.customers.ensure(account)
+        invoices = self.context.gateway.invoices
         if current is None:
             first = invoices.preview(customer_id, price_id=new_price)
             return SubscriptionPreview(
@@ -238,22 +233,18 @@ class SubscriptionService:
                 currency=first.currency,
             )
         upgrade = ORDER[target.key] > ORDER.get(current.plan, 0)
-        now_due = 0
-        if upgrade:
-            now_due = invoices.preview(
+
+        def changed(proration_behavior: str) -> InvoicePreview:
+            return invoices.preview(
                 customer_id,
                 price_id=new_price,
                 subscription_id=current.subscription_id,
                 item_id=current.item_id,
-                proration_behavior="always_invoice",
-            ).amount_due
-        renewal = invoices.preview(
-            customer_id,
-            price_id=new_price,
-            subscription_id=current.subscription_id,
-            item_id=current.item_id,
-            proration_behavior="none",
-        )
+                proration_behavior=proration_behavior,
+            )
+
+        now_due = changed("always_invoice").amount_due if upgrade else 0
+        renewal = changed("none")
         return SubscriptionPreview(
             plan=target.key,
             effective="now" if upgrade else "period_end",

@@ -16,7 +16,7 @@ from account_billing.billing.plans import FREE_PLAN
 from account_billing.billing.subscriptions.records import Subscription, subscription_key
 from account_billing.core import keys
 from account_billing.core.errors import ConcurrentUpdate
-from account_billing.core.table import ConditionFailed, Table, TransactionCancelled, marshal, values
+from account_billing.core.table import ConditionFailed, Table, marshal, values
 
 
 def change_lock_key(sub: str) -> keys.Key:
@@ -35,37 +35,33 @@ class SubscriptionStore:
     def save(self, record: Subscription) -> bool:
         """Store the subscription and the plan in effect; False if the write did not apply
         (an older read, an older subscription, or no such active account)."""
-        try:
-            self.table.transact(
-                [
-                    {
-                        "Put": {
-                            "Item": marshal(record.to_item()),
-                            "ConditionExpression": "attribute_not_exists(PK) OR (synced_at <= :synced AND "
-                            "(subscription_id = :id OR sub_created <= :created))",
-                            "ExpressionAttributeValues": values(
-                                synced=record.synced_at, id=record.subscription_id, created=record.sub_created
-                            ),
-                        }
-                    },
-                    {
-                        "Update": {
-                            "Key": marshal(keys.profile_key(record.sub)),
-                            "UpdateExpression": "SET #plan = :plan",
-                            "ConditionExpression": "#status = :active AND stripe_customer_id = :customer",
-                            "ExpressionAttributeNames": {"#plan": "plan", "#status": "status"},
-                            "ExpressionAttributeValues": values(
-                                plan=record.plan_in_effect, active=AccountStatus.ACTIVE, customer=record.customer_id
-                            ),
-                        }
-                    },
-                ]
-            )
-        except TransactionCancelled as exc:
-            if exc.failed(0) or exc.failed(1):
-                return False
-            raise
-        return True
+        return self.table.transact_unless(
+            [
+                {
+                    "Put": {
+                        "Item": marshal(record.to_item()),
+                        "ConditionExpression": "attribute_not_exists(PK) OR (synced_at <= :synced AND "
+                        "(subscription_id = :id OR sub_created <= :created))",
+                        "ExpressionAttributeValues": values(
+                            synced=record.synced_at, id=record.subscription_id, created=record.sub_created
+                        ),
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": marshal(keys.profile_key(record.sub)),
+                        "UpdateExpression": "SET #plan = :plan",
+                        "ConditionExpression": "#status = :active AND stripe_customer_id = :customer",
+                        "ExpressionAttributeNames": {"#plan": "plan", "#status": "status"},
+                        "ExpressionAttributeValues": values(
+                            plan=record.plan_in_effect, active=AccountStatus.ACTIVE, customer=record.customer_id
+                        ),
+                    }
+                },
+            ],
+            0,
+            1,
+        )
 
     def forget_customer(self, sub: str, customer_id: str) -> bool:
         """The Stripe customer was deleted (outside this service): the account is back on the
