@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import boto3
@@ -53,13 +53,13 @@ def _missing(exc: ClientError) -> bool:
 class AvatarStorage:
     """The avatar bucket and the base URL its published objects are served from."""
 
-    def __init__(self, s3: Any, bucket: str, base_url: str | None = None) -> None:
+    def __init__(self, s3: S3Client, bucket: str, base_url: str | None = None) -> None:
         self.s3 = s3
         self.bucket = bucket
         self.base_url = base_url.rstrip("/") if base_url else None
 
     @classmethod
-    def from_settings(cls, s3: Any, settings: Settings | None = None, *, serving: bool = False) -> AvatarStorage:
+    def from_settings(cls, s3: S3Client, settings: Settings | None = None, *, serving: bool = False) -> AvatarStorage:
         settings = settings or get_settings()
         if not settings.avatar_bucket:
             raise MissingSetting("AVATAR_BUCKET")

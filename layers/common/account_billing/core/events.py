@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types_boto3_events import EventBridgeClient
 
 SOURCE = "account-billing"
 
 
 class EventPublisher:
-    def __init__(self, client: Any, bus_name: str, detail_type: str) -> None:
+    def __init__(self, client: EventBridgeClient, bus_name: str, detail_type: str) -> None:
         self.client = client
         self.bus_name = bus_name
         self.detail_type = detail_type

@@ -9,8 +9,9 @@ from pydantic import BeforeValidator, Strict, StringConstraints
 from account_billing.core.text import normalize_text
 
 
-def _normalized(value: Any) -> Any:
-    # Non-strings pass through untouched so the strict str check reports the wrong type.
+def normalized(value: Any) -> Any:
+    """A before-validator: text normalized (`core.text`); non-strings pass through untouched, so
+    the strict str check reports the wrong type."""
     return normalize_text(value) if isinstance(value, str) else value
 
 
@@ -23,10 +24,10 @@ def _empty_to_none(value: Any) -> Any:
 Text100 = Annotated[
     Annotated[str, Strict(), StringConstraints(min_length=1, max_length=100)] | None,
     BeforeValidator(_empty_to_none),
-    BeforeValidator(_normalized),
+    BeforeValidator(normalized),
 ]
 Text280 = Annotated[
     Annotated[str, Strict(), StringConstraints(min_length=1, max_length=280)] | None,
     BeforeValidator(_empty_to_none),
-    BeforeValidator(_normalized),
+    BeforeValidator(normalized),
 ]

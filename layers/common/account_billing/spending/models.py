@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
-from account_billing.core.fields import _normalized
+from account_billing.core.fields import normalized
 from account_billing.core.models import LAZY
 
 MAX_REQUESTED_LIMIT_CENTS = 100_000_000  # $1,000,000 a month: beyond that, talk to sales
@@ -19,7 +19,7 @@ class LimitIncreaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     amount_cents: Annotated[int, Strict(), Field(gt=0, le=MAX_REQUESTED_LIMIT_CENTS, examples=[200_000])]
-    reason: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=1000), BeforeValidator(_normalized)] = (
+    reason: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=1000), BeforeValidator(normalized)] = (
         Field(examples=["Batch jobs at the end of each quarter"])
     )
 
