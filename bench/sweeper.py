@@ -28,18 +28,23 @@ import boto3
 from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
 
-from account_billing.billing.gateway import SIMULATOR_KEY, StripeGateway, stripe_client
-from account_billing.billing.holds import HoldReleaser
-from account_billing.billing.ratelimit import RateLimiter
-from account_billing.billing.records import DUE_PARTITION, HoldStore, due_sort_key, hold_key, timestamp
-from account_billing.billing.sweeper import Sweeper, workers_for
-from account_billing.data.table import Table, marshal
-from account_billing.observability import logger, metrics
-from account_billing.wiring import reset_containers
-from bench.dynamodb_requests import _environment
+from account_billing.billing.holds.records import DUE_PARTITION, due_sort_key, hold_key
+from account_billing.billing.holds.release import HoldReleaser
+from account_billing.billing.holds.store import HoldStore
+from account_billing.billing.holds.sweeper import Sweeper, workers_for
+from account_billing.billing.stripe.api import StripeApi
+from account_billing.billing.stripe.client import stripe_client
+from account_billing.billing.stripe.gateway import StripeGateway
+from account_billing.billing.stripe.ratelimit import RateLimiter
+from account_billing.core.clock import timestamp_to_second as timestamp
+from account_billing.core.observability import logger, metrics
+from account_billing.core.table import Table, marshal
+from account_billing.core.wiring import reset_containers
 from local.template import create_tables, functions, load_template
 from stripe_simulator import Simulator
 from stripe_simulator.resources import customers, payment_intents
+from tests.support.dynamodb_requests import environment
+from tests.support.stripe import TEST_KEY
 
 HOLDS = int(os.environ.get("BENCH_SWEEP_HOLDS", "10000"))
 ITEMS = int(os.environ.get("BENCH_SWEEP_ITEMS", "100000"))
@@ -197,7 +202,7 @@ def run(
     timeout: int | None = None,
 ) -> SweepBench:
     """Seed, then invoke the sweep until no due hold is left (at most MAX_RUNS times)."""
-    _environment()
+    environment()
     result = SweepBench(holds, items, rate or _template_rate(), latency, timeout or _template_timeout())
     lock = threading.Lock()
     original = DynamoHandler.call_action
@@ -222,7 +227,7 @@ def run(
             client.meta.events.register("after-call.dynamodb", reads)
             table = Table(client, name)
             gateway = StripeGateway(
-                stripe_client(SIMULATOR_KEY, http_client=sim.http_client()), limiter=RateLimiter(result.rate)
+                StripeApi(stripe_client(TEST_KEY, http_client=sim.http_client()), limiter=RateLimiter(result.rate))
             )
             sweeper = Sweeper(
                 HoldStore(table), HoldReleaser(HoldStore(table), gateway), workers=workers_for(result.rate)

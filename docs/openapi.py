@@ -51,7 +51,7 @@ def build() -> dict[str, Any]:
         if not hasattr(module, "app"):  # not an HTTP function (S3 events, schedules)
             continue
         merge.add_schema(module.app.get_openapi_schema(title=TITLE, version=VERSION))
-    document = json.loads(merge.get_openapi_json_schema())
+    document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
     for route in http_routes(template):
         operation = document["paths"][route.path][route.method.lower()]
         if route.public:

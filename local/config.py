@@ -52,18 +52,23 @@ def parameter_overrides(environ: Mapping[str, str] = os.environ) -> dict[str, st
 STRIPE_KEY_PARAMETER = "StripeSecretKeyParameter"
 
 
+# The key the functions use with the offline simulator (it takes any test key).
+SIMULATOR_KEY = "sk_test_simulator"
+
+
 @dataclass(frozen=True)
 class StripeSettings:
-    """How the local stack reaches Stripe.
+    """How the local stack reaches Stripe. Either way the key goes into the SSM parameter the
+    template names, and the functions run with STRIPE_MODE=test (a live key is refused).
 
     `test`: a `sk_test_` key (STRIPE_SECRET_KEY in the environment, or `.local/stripe-key`) uses
-    Stripe's real test mode; the key goes into the SSM parameter the template names. `simulator`:
-    no key, the offline Stripe simulator of the process (`stripe_simulator`, plugged in as
-    stripe-python's HTTP client). Functions see the choice as STRIPE_MODE.
+    Stripe's real test mode. `simulator`: no key; the offline Stripe simulator (`stripe_simulator`)
+    is served on the loopback interface, and the functions reach it through STRIPE_API_BASE,
+    as a stripe-mock would be reached.
     """
 
     mode: str
-    secret_key: str | None = None
+    secret_key: str
 
     @property
     def description(self) -> str:
@@ -80,7 +85,7 @@ def stripe_settings(state_dir: Path = STATE_DIR, environ: Mapping[str, str] = os
     key_file = state_dir / "stripe-key"
     key = environ.get("STRIPE_SECRET_KEY") or (key_file.read_text().strip() if key_file.is_file() else "")
     if not key:
-        return StripeSettings("simulator")
+        return StripeSettings("simulator", SIMULATOR_KEY)
     if not key.startswith(("sk_test_", "rk_test_")):
         raise LiveStripeKeyError("the local stack only takes a Stripe test key (sk_test_...), never a live one")
     return StripeSettings("test", key)

@@ -37,8 +37,13 @@ log = logging.getLogger("local")
 _INVOKE_LOCK = threading.RLock()
 _last_container: list[tuple[str, str] | None] = [None]
 
-# The shared package's per-container singletons (settings, clients), reset between functions.
-CONTAINER_RESET = ("account_billing.wiring", "reset_containers")
+# What a container keeps that the next function must not see (each function has a container of its
+# own on Lambda): the shared package's per-container singletons (settings, clients), and the
+# parameters Powertools fetched from SSM with the provider (and its client) it made for them.
+CONTAINER_RESETS = (
+    ("account_billing.core.wiring", "reset_containers"),
+    ("aws_lambda_powertools.utilities.parameters", "clear_caches"),
+)
 
 
 class InvocationError(Exception):
@@ -118,10 +123,10 @@ def _on_path(directory: Path) -> Iterator[None]:
 
 
 def _reset_containers() -> None:
-    module_name, function = CONTAINER_RESET
-    module = sys.modules.get(module_name)
-    if module is not None:
-        getattr(module, function)()
+    for module_name, function in CONTAINER_RESETS:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            getattr(module, function)()
 
 
 class FunctionRuntime:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib
 import logging
 import secrets
 import threading
@@ -39,23 +38,14 @@ from local.openapi import merged_document
 from local.pages import LocalPages
 from local.resources import Provisioned, Provisioner
 from local.schedules import ScheduleClock
+from local.simulated_stripe import SimulatedStripe
 from local.sources import EventPoller
-from local.stripe_webhooks import SimulatorWebhooks
 from local.template import ROOT, HttpRoute, functions, http_routes, load_template, resources
 
 log = logging.getLogger("local")
 
 _active: set[LocalStack] = set()
 _active_lock = threading.Lock()
-
-
-def _forget_stripe_simulator() -> None:
-    """A fresh offline Stripe for the next function that calls it (when the simulator is here)."""
-    try:
-        process = importlib.import_module("stripe_simulator.process")
-    except ModuleNotFoundError:
-        return
-    process.install(None)
 
 
 def _started[T](component: T | None) -> T:
@@ -104,7 +94,7 @@ class LocalStack:
         self.provisioned: Provisioned | None = None
         self.clock: ScheduleClock | None = None
         self.poller: EventPoller | None = None
-        self.stripe_webhooks: SimulatorWebhooks | None = None
+        self.simulated_stripe: SimulatedStripe | None = None
         self.issuer: TokenIssuer | None = None
         self._openapi: dict[str, Any] | None = None
         self._openapi_lock = threading.Lock()
@@ -136,6 +126,7 @@ class LocalStack:
         try:
             self._start_aws()
             self._provision()
+            self._start_stripe()
             self._start_functions()
             self._serve()
         except BaseException:
@@ -145,10 +136,10 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop every thread and server of the stack. Safe to call twice."""
-        for component in (self.clock, self.poller, self.stripe_webhooks):
+        for component in (self.clock, self.poller, self.simulated_stripe):
             if component is not None:
                 component.stop()
-        self.clock = self.poller = self.stripe_webhooks = None
+        self.clock = self.poller = self.simulated_stripe = None
         if self._http is not None:
             self._http.close()
             self._http = None
@@ -168,10 +159,8 @@ class LocalStack:
         self.moto_url = f"http://{moto_host}:{moto_port}"
         with _active_lock:
             if not _active:
-                # Alone in this process: start from an empty AWS and an empty Stripe simulator
-                # (both keep their state per process).
+                # Alone in this process: start from an empty AWS (moto keeps its state per process).
                 httpx.post(f"{self.moto_url}/moto-api/reset", timeout=10).raise_for_status()
-                _forget_stripe_simulator()
             _active.add(self)
         fake = "local"  # moto takes any credentials; these never reach AWS
         s3_post_policy.install({fake: fake})  # uploads to presigned POSTs checked as S3 checks them
@@ -181,7 +170,8 @@ class LocalStack:
 
     def client(self, service: str) -> Any:
         """A boto3 client on the stack's moto."""
-        return _started(self._session).client(service, endpoint_url=self.moto_url)
+        session: Any = _started(self._session)  # any service the template names
+        return session.client(service, endpoint_url=self.moto_url)
 
     def _provision(self) -> None:
         parameters = stack_parameters(self.template, self.parameters)
@@ -204,7 +194,7 @@ class LocalStack:
         self.provisioned = provisioner.provision(api_id=self.api_id, api_endpoint=self.base_url)
         for item in self.provisioned.not_emulated:
             log.warning("not emulated locally: %s", item)
-        if self.stripe.secret_key and STRIPE_KEY_PARAMETER in parameters:
+        if STRIPE_KEY_PARAMETER in parameters:
             self.client("ssm").put_parameter(
                 Name=parameters[STRIPE_KEY_PARAMETER], Value=self.stripe.secret_key, Type="SecureString", Overwrite=True
             )
@@ -238,7 +228,9 @@ class LocalStack:
             "AWS_DEFAULT_PROFILE": None,
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_SAM_LOCAL": "true",  # as under `sam local`: Powertools Tracer stays off
-            "STRIPE_MODE": self.stripe.mode,
+            "S3_ADDRESSING_STYLE": "path",  # moto's endpoint takes buckets path-style
+            "STRIPE_MODE": "test",  # the local stack never takes a live key
+            **({"STRIPE_API_BASE": self.simulated_stripe.api_base} if self.simulated_stripe else {}),
         }
 
     def _start_functions(self) -> None:
@@ -321,10 +313,16 @@ class LocalStack:
         )
         self.poller.start()
         self.clock.start()
+        if self.simulated_stripe is not None:
+            self.simulated_stripe.deliver()
+
+    def _start_stripe(self) -> None:
+        """In simulator mode: the offline Stripe, served on the loopback interface, with the
+        stage's Prices (its events go to the webhook once the API is served)."""
         if self.stripe.mode == "simulator":
             parameters = stack_parameters(self.template, self.parameters)
-            self.stripe_webhooks = SimulatorWebhooks(self.base_url, parameters, lambda: self.client("ssm"))
-            self.stripe_webhooks.start()
+            self.simulated_stripe = SimulatedStripe(self.base_url, parameters, lambda: self.client("ssm"))
+            self.simulated_stripe.start()
 
     # ------------------------------------------------------------------ conveniences
     def issue_token(self, sub: str = "alice", *, expires_in: int = 3600, **claims: Any) -> str:

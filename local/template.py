@@ -28,7 +28,8 @@ def _plain(node: Any) -> Any:
 
 @cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return _plain(cfn_yaml.load(str(path)))
+    template: dict[str, Any] = _plain(cfn_yaml.load(str(path)))
+    return template
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """An offline, stateful simulator of the part of Stripe's API this service uses.
 
-It plugs in as stripe-python's HTTP client, so the production gateway runs unchanged:
+It plugs in as stripe-python's HTTP client, or is served over HTTP on the loopback interface
+(`server`) for a client whose API base points at it; either way the production gateway runs
+unchanged:
 
     simulator = Simulator()
     client = stripe.StripeClient("sk_test_simulator", http_client=simulator.http_client())
@@ -25,6 +27,7 @@ from .core import Simulator, StripeFault
 from .http_client import SimulatorHTTPClient
 from .process import default_simulator, install
 from .sdk import NotSimulated
+from .server import SimulatorServer
 from .webhooks import WebhookEndpoint
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "NotSimulated",
     "Simulator",
     "SimulatorHTTPClient",
+    "SimulatorServer",
     "StripeFault",
     "WebhookEndpoint",
     "default_simulator",

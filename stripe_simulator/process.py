@@ -1,5 +1,5 @@
-"""The process-wide simulator that the gateway uses when STRIPE_MODE=simulator (tests and the
-local stack), so every function of a process sees the same Stripe state."""
+"""A process-wide simulator, for code that wants one Stripe state across a process (a test
+installs its own; the local stack serves its own over HTTP, see `server`)."""
 
 from __future__ import annotations
 
@@ -28,5 +28,5 @@ def default_simulator() -> Simulator:
 
 
 def http_client() -> object:
-    """The HTTP client of the process's simulator: what the gateway plugs into StripeClient."""
+    """The HTTP client of the process's simulator, for a StripeClient to reach it in-process."""
     return default_simulator().http_client()

@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
 
-from account_billing.wiring import reset_containers
+from account_billing.core.wiring import reset_containers
 from local.template import create_tables, load_template, resources
 from tests.support.iam import name_in_tests
 

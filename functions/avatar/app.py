@@ -8,18 +8,17 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.api import caller_of, create_resolver, json_response, no_content, responses
+from account_billing.avatars.models import AvatarUpload, AvatarUploadRequest
 from account_billing.avatars.service import AvatarService
 from account_billing.avatars.settings import avatar_settings
 from account_billing.avatars.storage import AvatarStorage, s3_client
-from account_billing.data.avatars import AvatarStore
-from account_billing.data.table import Table
-from account_billing.models.avatar_requests import AvatarUploadRequest
-from account_billing.models.avatar_responses import AvatarUpload
-from account_billing.observability import logger, metrics
+from account_billing.avatars.store import AvatarStore
+from account_billing.core.api import caller_of, create_resolver, json_response, no_content, responses
+from account_billing.core.observability import logger, metrics
+from account_billing.core.settings import get_settings
+from account_billing.core.table import Table
+from account_billing.core.wiring import dynamodb_client, per_container
 from account_billing.ratelimit_windows import WindowCounters
-from account_billing.settings import get_settings
-from account_billing.wiring import dynamodb_client, per_container
 
 app = create_resolver()
 

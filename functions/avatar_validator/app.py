@@ -10,12 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.avatars import images
 from account_billing.avatars.storage import AvatarStorage, s3_client
+from account_billing.avatars.store import AvatarStore
 from account_billing.avatars.validation import AvatarValidator
-from account_billing.data.avatars import AvatarStore
-from account_billing.data.table import Table
-from account_billing.observability import logger, metrics
-from account_billing.settings import get_settings
-from account_billing.wiring import dynamodb_client, per_container
+from account_billing.core.observability import logger, metrics
+from account_billing.core.settings import get_settings
+from account_billing.core.table import Table
+from account_billing.core.wiring import dynamodb_client, per_container
 
 
 @per_container

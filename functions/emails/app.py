@@ -10,21 +10,22 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.api import caller_of, create_resolver, json_response, no_content, responses
-from account_billing.data.emails import EmailStore
-from account_billing.data.table import Table
-from account_billing.email_service import EmailService
-from account_billing.mailer import SesMailer
-from account_billing.models.email_requests import (
+from account_billing.core.api import caller_of, create_resolver, json_response, no_content, responses
+from account_billing.core.observability import logger, metrics
+from account_billing.core.settings import get_settings, required
+from account_billing.core.table import Table
+from account_billing.core.wiring import dynamodb_client, per_container, sesv2_client
+from account_billing.emails.mailer import SesMailer
+from account_billing.emails.models import (
     AddEmailRequest,
+    EmailList,
+    EmailView,
     ResendVerificationRequest,
     SetPrimaryEmailRequest,
     VerifyEmailRequest,
 )
-from account_billing.models.email_responses import EmailList, EmailView
-from account_billing.observability import logger, metrics
-from account_billing.settings import get_settings
-from account_billing.wiring import dynamodb_client, per_container, sesv2_client
+from account_billing.emails.service import EmailService
+from account_billing.emails.store import EmailStore
 
 app = create_resolver()
 
@@ -32,11 +33,9 @@ app = create_resolver()
 @per_container
 def emails() -> EmailService:
     settings = get_settings()
-    if not settings.email_from:
-        raise RuntimeError("EMAIL_FROM is not configured")
     return EmailService(
         EmailStore(Table(dynamodb_client(), settings.table_name)),
-        send=SesMailer(sesv2_client, settings.email_from),
+        send=SesMailer(sesv2_client, required(settings.email_from, "EMAIL_FROM")),
         web_app_url=settings.web_app_url,
     )
 

@@ -9,16 +9,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.api import caller_of, create_resolver, json_response, responses
-from account_billing.billing.deferred import deferred_gateway
-from account_billing.billing.invoices import InvoiceService
-from account_billing.billing.mirror import Mirror
-from account_billing.billing.settings import billing_settings
-from account_billing.data.table import Table
-from account_billing.models.subscription_responses import InvoicePage, InvoiceView
-from account_billing.observability import logger, metrics
-from account_billing.settings import get_settings
-from account_billing.wiring import dynamodb_client, per_container
+from account_billing.billing.context import billing_context
+from account_billing.billing.invoices.models import InvoicePage, InvoiceView
+from account_billing.billing.invoices.service import InvoiceService
+from account_billing.core.api import caller_of, create_resolver, json_response, responses
+from account_billing.core.observability import logger, metrics
+from account_billing.core.wiring import per_container
 
 app = create_resolver()
 
@@ -27,9 +23,7 @@ InvoiceId = Annotated[str, Path(pattern=r"^in_[A-Za-z0-9_]{1,250}$", max_length=
 
 @per_container
 def invoices() -> InvoiceService:
-    settings = billing_settings()
-    table = Table(dynamodb_client(), get_settings().table_name)
-    return InvoiceService(table, deferred_gateway(settings), Mirror(table, settings.plan_price_ids))
+    return InvoiceService(billing_context())
 
 
 @app.get(

@@ -10,26 +10,34 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.api import IdempotencyKey, caller_of, create_resolver, json_response, no_content, responses
-from account_billing.billing.idempotency import Replayable, idempotent_add
-from account_billing.billing.services import card_service, idempotency, idempotency_table_name
-from account_billing.identity import Caller
-from account_billing.models.billing_requests import PAYMENT_METHOD_ID, AddPaymentMethodRequest
-from account_billing.models.billing_responses import CardAdded, PaymentMethodList, SetupIntentView
-from account_billing.observability import logger, metrics
-from account_billing.wiring import dynamodb_client, per_container
+from account_billing.billing.cards.models import (
+    PAYMENT_METHOD_ID,
+    AddPaymentMethodRequest,
+    CardAdded,
+    PaymentMethodList,
+    SetupIntentView,
+)
+from account_billing.billing.cards.service import CardService
+from account_billing.billing.context import billing_context
+from account_billing.billing.idempotency import Replayable, idempotency, idempotency_table_name, idempotent_add
+from account_billing.core.api import IdempotencyKey, caller_of, create_resolver, json_response, no_content, responses
+from account_billing.core.identity import Caller
+from account_billing.core.observability import logger, metrics
+from account_billing.core.wiring import dynamodb_client, per_container
 
 app = create_resolver()
 
 PaymentMethodIdPath = Annotated[str, Path(pattern=PAYMENT_METHOD_ID, max_length=253)]
 
 
-payment_methods = card_service
+@per_container
+def payment_methods() -> CardService:
+    return CardService(billing_context())
 
 
 @per_container
 def add_card_once() -> Any:
-    return idempotent_add(card_service(), idempotency_table_name(), idempotency(), dynamodb_client())
+    return idempotent_add(payment_methods(), idempotency_table_name(), idempotency(), dynamodb_client())
 
 
 @app.post(

@@ -3,24 +3,18 @@ hold when the hourly sweeper schedule fires."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from account_billing.billing.deferred import deferred_gateway
-from account_billing.billing.holds import HoldReleaser
-from account_billing.billing.ratelimit import RateLimiter
-from account_billing.billing.records import HoldStore
+from account_billing.billing.context import BillingContext, build_context
+from account_billing.billing.holds.release import HoldReleaser
+from account_billing.billing.holds.sweeper import Sweeper, workers_for
 from account_billing.billing.settings import billing_settings
-from account_billing.billing.sweeper import Sweeper, workers_for
-from account_billing.data.table import Table
-from account_billing.observability import logger, metrics
-from account_billing.settings import get_settings
-from account_billing.wiring import dynamodb_client, per_container
-
-if TYPE_CHECKING:
-    from account_billing.billing.gateway import StripeGateway
+from account_billing.billing.stripe.ratelimit import RateLimiter
+from account_billing.core.observability import logger, metrics
+from account_billing.core.wiring import per_container
 
 
 class HoldToRelease(BaseModel):
@@ -44,28 +38,20 @@ class HoldReleaseFailed(Exception):
 
 
 @per_container
-def table() -> Table:
-    return Table(dynamodb_client(), get_settings().table_name)
-
-
-@per_container
-def limiter() -> RateLimiter:
-    return RateLimiter(billing_settings().sweeper_stripe_rate)
-
-
-@per_container
-def gateway() -> StripeGateway:
-    return deferred_gateway(billing_settings(), limiter())
+def context() -> BillingContext:
+    """Billing's context, its Stripe calls kept under the configured rate (shared by the
+    one-time releases and the sweeper's threads)."""
+    return build_context(RateLimiter(billing_settings().sweeper_stripe_rate))
 
 
 @per_container
 def releaser() -> HoldReleaser:
-    return HoldReleaser(HoldStore(table()), gateway())
+    return HoldReleaser(context().holds, context().gateway)
 
 
 @per_container
 def sweeper() -> Sweeper:
-    return Sweeper(HoldStore(table()), releaser(), workers=workers_for(billing_settings().sweeper_stripe_rate))
+    return Sweeper(context().holds, releaser(), workers=workers_for(billing_settings().sweeper_stripe_rate))
 
 
 @logger.inject_lambda_context

@@ -9,23 +9,25 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.accounts import AccountService
-from account_billing.api import caller_of, create_resolver, json_response, no_content, responses
-from account_billing.data.accounts import AccountStore
-from account_billing.data.table import Table
-from account_billing.deletion import erasure_steps
-from account_billing.http import etag_for, versions_matching
-from account_billing.models.account_requests import (
+from account_billing.accounts.models import (
+    AccountView,
     ChangeUserIdRequest,
     CreateAccountRequest,
     DeleteAccountRequest,
+    PublicProfileView,
     SetVisibilityRequest,
     UpdateProfileRequest,
+    UserIdChanged,
 )
-from account_billing.models.account_responses import AccountView, PublicProfileView, UserIdChanged
-from account_billing.observability import logger, metrics
-from account_billing.settings import get_settings
-from account_billing.wiring import dynamodb_client, per_container
+from account_billing.accounts.service import AccountService
+from account_billing.accounts.store import AccountStore
+from account_billing.core.api import caller_of, create_resolver, json_response, no_content, responses
+from account_billing.core.http import etag_for, versions_matching
+from account_billing.core.observability import logger, metrics
+from account_billing.core.settings import get_settings
+from account_billing.core.table import Table
+from account_billing.core.wiring import dynamodb_client, per_container
+from account_billing.deletion.steps import erasure_steps
 
 app = create_resolver()
 

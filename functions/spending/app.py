@@ -9,16 +9,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.api import caller_of, create_resolver, json_response, responses
-from account_billing.data.accounts import AccountStore
-from account_billing.data.spending import SpendStore
-from account_billing.data.table import Table
-from account_billing.models.spending_requests import LimitIncreaseRequest
-from account_billing.models.spending_responses import LimitIncreasePage, LimitIncreaseView, SpendingView
-from account_billing.observability import logger, metrics
-from account_billing.settings import get_settings
-from account_billing.spending import SpendingService
-from account_billing.wiring import dynamodb_client, per_container
+from account_billing.accounts.store import AccountStore
+from account_billing.core.api import caller_of, create_resolver, json_response, responses
+from account_billing.core.observability import logger, metrics
+from account_billing.core.settings import get_settings
+from account_billing.core.table import Table
+from account_billing.core.wiring import dynamodb_client, per_container
+from account_billing.spending.models import LimitIncreasePage, LimitIncreaseRequest, LimitIncreaseView, SpendingView
+from account_billing.spending.service import SpendingService
+from account_billing.spending.store import SpendStore
 
 app = create_resolver()
 

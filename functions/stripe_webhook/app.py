@@ -2,62 +2,36 @@
 
 The signature is checked with stripe-python's own helper over the raw body, with the endpoint's
 signing secret from SSM (cached) and a tolerance on the signed timestamp (an old delivery,
-replayed, is refused). Each event is applied once (`webhook_events.py`). Answers: 200 when the
+replayed, is refused). Each event is applied once (`billing.webhooks`). Answers: 200 when the
 event is applied, ignored or a duplicate; 400 for a bad signature; 5xx when applying it failed
 (Stripe delivers it again later).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.api import create_resolver, responses
-from account_billing.billing.cards import PaymentMethodService
-from account_billing.billing.gateway import InvalidWebhook, gateway_for, verify_webhook
-from account_billing.billing.mirror import Mirror
-from account_billing.billing.scheduling import ReleaseScheduler
+from account_billing.billing.cards.service import CardService
+from account_billing.billing.context import billing_context
 from account_billing.billing.settings import billing_settings
-from account_billing.billing.webhook_events import StripeEvents
-from account_billing.data.table import Table
-from account_billing.errors import EventInProgress, InvalidWebhookSignature
-from account_billing.observability import logger, metrics
-from account_billing.settings import get_settings
-from account_billing.wiring import AWS_CLIENT_CONFIG, dynamodb_client, per_container
+from account_billing.billing.stripe.webhooks import InvalidWebhook, signing_secret, verify_webhook
+from account_billing.billing.webhooks.errors import EventInProgress, InvalidWebhookSignature
+from account_billing.billing.webhooks.service import StripeEvents
+from account_billing.core.api import create_resolver, responses
+from account_billing.core.observability import logger, metrics
+from account_billing.core.wiring import per_container
 
 app = create_resolver()
-SECRET_MAX_AGE = 300  # seconds the signing secret stays cached
 
 
 @per_container
 def events() -> StripeEvents:
-    settings = billing_settings()
-    table = Table(dynamodb_client(), get_settings().table_name)
-    cards = PaymentMethodService(
-        table,
-        gateway_for(settings),
-        ReleaseScheduler.from_settings(boto3.client("scheduler", config=AWS_CLIENT_CONFIG), settings),
-        currency=settings.currency,
-        release_delay=timedelta(minutes=settings.hold_release_delay_minutes),
-    )
-    return StripeEvents(cards, Mirror(table, settings.plan_price_ids))
-
-
-def signing_secret() -> str:
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
-    name = billing_settings().stripe_webhook_secret_parameter
-    if not name:
-        raise RuntimeError("STRIPE_WEBHOOK_SECRET_PARAMETER is not set")
-    secret = parameters.get_parameter(name, decrypt=True, max_age=SECRET_MAX_AGE)
-    if not isinstance(secret, str) or not secret.startswith("whsec_"):
-        raise RuntimeError("the webhook secret parameter does not hold a signing secret")
-    return secret
+    context = billing_context()
+    return StripeEvents(context, CardService(context))
 
 
 @app.post(
@@ -70,9 +44,10 @@ def receive() -> Response[str]:
     signature = event.headers.get("stripe-signature")
     if not signature:
         raise InvalidWebhookSignature("The Stripe-Signature header is missing.")
+    settings = billing_settings()
     try:
         verified = verify_webhook(
-            event.decoded_body or "", signature, signing_secret(), billing_settings().webhook_tolerance_seconds
+            event.decoded_body or "", signature, signing_secret(settings), settings.webhook_tolerance_seconds
         )
     except InvalidWebhook as exc:
         metrics.add_metric(name="StripeWebhookRejected", unit="Count", value=1)

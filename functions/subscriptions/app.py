@@ -10,22 +10,28 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.api import IdempotencyKey, caller_of, create_resolver, json_response, responses
-from account_billing.billing.idempotent_plans import idempotent_change
-from account_billing.billing.services import card_service, idempotency, idempotency_table_name
+from account_billing.billing.context import billing_context
+from account_billing.billing.idempotency import idempotency, idempotency_table_name, idempotent_change
 from account_billing.billing.settings import billing_settings
-from account_billing.billing.subscriptions import SubscriptionService, plan_list
-from account_billing.models.subscription_requests import ChangePlanRequest, PlanName
-from account_billing.models.subscription_responses import PlanList, SubscriptionPreview, SubscriptionView
-from account_billing.observability import logger, metrics
-from account_billing.wiring import dynamodb_client, per_container
+from account_billing.billing.subscriptions.models import (
+    ChangePlanRequest,
+    PlanList,
+    PlanName,
+    SubscriptionPreview,
+    SubscriptionView,
+)
+from account_billing.billing.subscriptions.service import SubscriptionService
+from account_billing.billing.subscriptions.views import plan_list
+from account_billing.core.api import IdempotencyKey, caller_of, create_resolver, json_response, responses
+from account_billing.core.observability import logger, metrics
+from account_billing.core.wiring import dynamodb_client, per_container
 
 app = create_resolver()
 
 
 @per_container
 def subscriptions() -> SubscriptionService:
-    return SubscriptionService(card_service(), billing_settings())
+    return SubscriptionService(billing_context())
 
 
 @per_container

@@ -13,31 +13,31 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.data.accounts import AccountStore
-from account_billing.data.spending import SpendStore
-from account_billing.data.table import Table
-from account_billing.events_publisher import EventPublisher
-from account_billing.models.spending_requests import UsageRecorded
-from account_billing.observability import logger, metrics
-from account_billing.settings import get_settings
-from account_billing.spending import SpendingService
-from account_billing.wiring import dynamodb_client, events_client, per_container
+from account_billing.accounts.store import AccountStore
+from account_billing.core.events import EventPublisher
+from account_billing.core.observability import logger, metrics
+from account_billing.core.settings import get_settings, required
+from account_billing.core.table import Table
+from account_billing.core.wiring import dynamodb_client, events_client, per_container
+from account_billing.spending.models import UsageRecorded
+from account_billing.spending.service import SpendingService
+from account_billing.spending.store import SpendStore
 
 
-class UsageRecordedEvent(EventBridgeModel):  # type: ignore[misc]
+class UsageRecordedEvent(EventBridgeModel):
     detail: UsageRecorded
 
 
 @per_container
 def spending() -> SpendingService:
     settings = get_settings()
-    if not settings.event_bus_name:
-        raise RuntimeError("EVENT_BUS_NAME is not configured")
     table = Table(dynamodb_client(), settings.table_name)
     return SpendingService(
         AccountStore(table),
         SpendStore(table),
-        publish=EventPublisher(events_client(), settings.event_bus_name, "SpendingLimitReached"),
+        publish=EventPublisher(
+            events_client(), required(settings.event_bus_name, "EVENT_BUS_NAME"), "SpendingLimitReached"
+        ),
     )
 
 

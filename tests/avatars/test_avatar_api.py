@@ -17,9 +17,8 @@ import pytest
 from PIL import ExifTags, Image
 
 from account_billing.avatars.policy import MAX_BYTES
-from account_billing.wiring import reset_containers
-from tests.avatars import corpus
-from tests.support import table
+from account_billing.core.wiring import reset_containers
+from tests.support import corpus, table
 from tests.support.avatars import AvatarClient, bucket_keys, deliver, get_object, key_of_url, put_upload
 from tests.support.profile import ProfileClient
 

@@ -8,11 +8,11 @@ import pytest
 
 from account_billing.avatars import storage
 from account_billing.avatars.storage import s3_client
-from account_billing.data.table import Table
-from account_billing.deletion import erasure_steps
-from account_billing.settings import get_settings
-from account_billing.wiring import dynamodb_client
-from tests.avatars import corpus
+from account_billing.core.settings import get_settings
+from account_billing.core.table import Table
+from account_billing.core.wiring import dynamodb_client
+from account_billing.deletion.steps import erasure_steps
+from tests.support import corpus
 from tests.support.avatars import AvatarClient, bucket_keys, put_upload
 from tests.support.profile import ProfileClient
 

@@ -8,14 +8,14 @@ import struct
 import threading
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageFile, PngImagePlugin
 
 from account_billing.avatars import images, validation
 from account_billing.avatars.validation import Accepted, Rejected, Verdict
-from tests.avatars import corpus
+from tests.support import corpus
 
 
 def opened(data: bytes) -> Image.Image:
@@ -54,7 +54,7 @@ def test_a_phone_jpeg_is_turned_upright_and_loses_its_metadata() -> None:
     assert avatar.format == "JPEG"
     assert verdict.avatar.content_type == "image/jpeg"
     assert avatar.size == (40, 60) == (verdict.avatar.width, verdict.avatar.height)
-    top, bottom = avatar.getpixel((20, 5)), avatar.getpixel((20, 55))
+    top, bottom = cast(tuple[int, ...], avatar.getpixel((20, 5))), cast(tuple[int, ...], avatar.getpixel((20, 55)))
     assert top[0] > 150
     assert top[2] < 100
     assert bottom[2] > 150

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from account_billing.accounts import avatar_view
+from account_billing.accounts.records import Account
+from account_billing.accounts.views import avatar_view
 from account_billing.avatars import keys, state
 from account_billing.avatars.policy import CONTENT_TYPES, MAX_BYTES, post_conditions
 
@@ -77,8 +78,23 @@ def test_the_post_policy_allows_up_to_20_mb_of_exactly_the_declared_type() -> No
         post_conditions("image/gif")
 
 
-def profile(**attributes: object) -> dict[str, object]:
-    return {"user_id": "ada_lovelace", "first_name": "Ada", "last_name": "Lovelace", **attributes}
+def profile(**attributes: object) -> Account:
+    """Ada's account as stored, with the avatar attributes given."""
+    return Account.from_item(
+        {
+            "sub": "user-ada",
+            "user_id": "ada_lovelace",
+            "user_id_key": "ada_lovelace",
+            "visibility": "public",
+            "status": "active",
+            "created_at": "2026-01-01T00:00:00.000Z",
+            "updated_at": "2026-01-01T00:00:00.000Z",
+            "version": 1,
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            **attributes,
+        }
+    )
 
 
 READY = state.published("0193aaaaaaaa0000000000000001", "https://cdn/a.jpg", "https://cdn/t.jpg", ["a", "t"], "x")

@@ -11,16 +11,16 @@ from typing import Any
 import boto3
 import pytest
 
+from account_billing.accounts.records import Account
 from account_billing.avatars import images, keys, validation
 from account_billing.avatars.storage import AvatarStorage, s3_client
+from account_billing.avatars.store import AvatarStore
 from account_billing.avatars.validation import AvatarValidator, Outcome
-from account_billing.data.avatars import AvatarStore
-from account_billing.data.table import Table
-from account_billing.settings import get_settings
-from account_billing.wiring import dynamodb_client
+from account_billing.core.settings import get_settings
+from account_billing.core.table import Table
+from account_billing.core.wiring import dynamodb_client
 from functions.avatar_validator import app as avatar_validator
-from tests.avatars import corpus
-from tests.support import table
+from tests.support import corpus, table
 from tests.support.avatars import AvatarClient, bucket_keys, deliver, key_of_url, put_upload, s3_event
 from tests.support.events import LambdaContext
 from tests.support.profile import ProfileClient
@@ -74,9 +74,9 @@ class StaleStore(AvatarStore):
 
     def __init__(self, snapshot: dict[str, Any] | None) -> None:
         super().__init__(Table(dynamodb_client(), get_settings().table_name))
-        self.snapshot = snapshot
+        self.snapshot = Account.from_item(snapshot) if snapshot else None
 
-    def get(self, sub: str) -> dict[str, Any] | None:
+    def get(self, sub: str) -> Account | None:
         return self.snapshot
 
 
@@ -132,7 +132,12 @@ def test_an_oversized_upload_is_rejected_without_being_read() -> None:
     reads: list[Any] = []
     storage = AvatarStorage.from_settings(s3_client(), serving=True)
     original = storage.read
-    storage.read = lambda k, limit: reads.append(original(k, limit)) or reads[-1]  # type: ignore[method-assign]
+
+    def read(key: str, limit: int) -> Any:
+        reads.append(original(key, limit))
+        return reads[-1]
+
+    storage.read = read  # type: ignore[method-assign]
     check = validator()
     check.storage = storage
     assert check.handle(key) is Outcome.REJECTED

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from account_billing.billing.records import HoldStore
+from account_billing.billing.holds.store import HoldStore
 from stripe_simulator import Simulator
 from stripe_simulator.resources.prices import seed_price
 from stripe_simulator.resources.subscriptions import new_subscription
-from tests.billing.helpers import Cards, holds, new_table
 from tests.support import table
+from tests.support.billing import Cards, holds, new_table
 from tests.support.profile import ProfileClient
+from tests.support.stripe import stripe_object
 
 pytestmark = pytest.mark.usefixtures("billing")
 
@@ -31,7 +32,7 @@ def test_deleting_an_account_releases_its_holds_and_deletes_its_stripe_customer(
 
     assert status == 204
     assert {i["status"] for i in stripe_sim.all("payment_intent")} == {"canceled"}
-    assert stripe_sim.get(subscription["id"], "subscription")["status"] == "canceled"
+    assert stripe_object(stripe_sim, subscription["id"], "subscription")["status"] == "canceled"
     assert stripe_sim.private(customer).get("deleted") is True
     assert [i["SK"] for i in table.all_items() if i["PK"] == "ACCOUNT#user-ada"] == ["TOMBSTONE"]
     assert list(HoldStore(new_table()).due(datetime(2100, 1, 1, tzinfo=UTC))) == []

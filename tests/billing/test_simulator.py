@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import stripe
@@ -179,7 +179,7 @@ def test_unknown_parameters_are_rejected(client: stripe.StripeClient, sim: Simul
     with pytest.raises(stripe.InvalidRequestError) as unknown:
         client.v1.payment_intents.create({"amount": 5000, "currency": "usd", "payment_method_types": ["card"]})  # type: ignore[typeddict-unknown-key]
     with pytest.raises(stripe.InvalidRequestError) as nested:
-        client.v1.customers.create({"invoice_settings": {"colour": "blue"}})  # type: ignore[typeddict-unknown-key]
+        client.v1.customers.create({"invoice_settings": cast(Any, {"colour": "blue"})})
 
     assert (unknown.value.code, unknown.value.param) == ("parameter_unknown", "payment_method_types")
     assert nested.value.param == "invoice_settings[colour]"
@@ -218,11 +218,12 @@ def test_a_lost_answer_is_replayed_on_retry_with_the_same_key(client: stripe.Str
 
 def test_events_are_delivered_signed_and_verify_with_stripe_python(client: stripe.StripeClient, sim: Simulator) -> None:
     received: list[tuple[bytes, dict[str, str]]] = []
-    endpoint = sim.add_webhook_endpoint(
-        WebhookEndpoint(
-            lambda body, headers: received.append((body, headers)) or 200, enabled_events=("customer.created",)
-        )
-    )
+
+    def receive(body: bytes, headers: dict[str, str]) -> int:
+        received.append((body, headers))
+        return 200
+
+    endpoint = sim.add_webhook_endpoint(WebhookEndpoint(receive, enabled_events=("customer.created",)))
     _customer(client)
     assert received == []  # asynchronous, as at Stripe
 
@@ -258,18 +259,16 @@ def test_lists_page_newest_first(client: stripe.StripeClient) -> None:
     assert [i.id for i in rest.data] == ids[:1]
 
 
-def test_the_process_simulator_is_what_the_gateway_uses_in_simulator_mode() -> None:
-    from account_billing.billing.gateway import gateway_for  # noqa: PLC0415
-    from account_billing.billing.settings import BillingSettings  # noqa: PLC0415
-    from stripe_simulator import default_simulator, install  # noqa: PLC0415
+def test_the_served_simulator_is_what_a_client_with_its_api_base_reaches() -> None:
+    from account_billing.billing.stripe.api import StripeApi  # noqa: PLC0415
+    from account_billing.billing.stripe.client import stripe_client  # noqa: PLC0415
+    from account_billing.billing.stripe.gateway import StripeGateway  # noqa: PLC0415
+    from stripe_simulator import SimulatorServer  # noqa: PLC0415
 
     mine = Simulator()
-    previous = install(mine)
-    try:
-        assert default_simulator() is mine
-        gateway_for(BillingSettings(stripe_mode="simulator")).create_customer("acct-9", "customer-acct-9")
-    finally:
-        install(previous)
+    with SimulatorServer(mine) as server:
+        gateway = StripeGateway(StripeApi(stripe_client("sk_test_served", api_base=server.url)))
+        gateway.customers.create("acct-9", "customer-acct-9")
     assert [c["metadata"] for c in mine.all("customer")] == [{"account": "acct-9"}]
 
 

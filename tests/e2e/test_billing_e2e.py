@@ -65,3 +65,12 @@ def test_subscribe_upgrade_see_invoices_and_cancel(stack: LocalStack, api: httpx
     again = _put_plan(api, caller, "community")
     assert again.json()["plan"] == "essential"  # until the period ends
     assert api.get("/v1/billing/subscription", headers=caller.auth).json()["scheduled_change"]["plan"] == "community"
+
+
+def test_the_functions_reach_the_offline_stripe_as_a_stripe_mock_with_a_test_key(stack: LocalStack) -> None:
+    environment = stack.function_environment()
+    assert environment["STRIPE_MODE"] == "test"
+    api_base = str(environment["STRIPE_API_BASE"])
+    assert api_base.startswith("http://127.0.0.1:")
+    assert stack.simulated_stripe is not None
+    assert httpx.get(f"{api_base}/v1/customers", timeout=5).status_code == 401  # Stripe's answer without a key

@@ -77,7 +77,7 @@ def test_an_event_on_the_bus_reaches_the_function_that_its_rule_matches(
 
 
 def _drained(sqs: Any, url: str) -> bool:
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    attributes: dict[str, str] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     return (
         attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
     )

@@ -17,11 +17,11 @@ import boto3
 import pytest
 from pydantic import ValidationError
 
-from account_billing.data.accounts import AccountStore
-from account_billing.data.spending import SpendStore
-from account_billing.data.table import Table
-from account_billing.events_publisher import EventPublisher
-from account_billing.spending import MAX_OPEN_LIMIT_REQUESTS, SpendingService
+from account_billing.accounts.store import AccountStore
+from account_billing.core.events import EventPublisher
+from account_billing.core.table import Table
+from account_billing.spending.service import MAX_OPEN_LIMIT_REQUESTS, SpendingService
+from account_billing.spending.store import SpendStore
 from functions.spending import app as spending_app
 from functions.usage_recorder import app as recorder
 from tests.support import table
@@ -57,7 +57,7 @@ def usage_event(sub: str, amount: int, usage_id: str, time: str = "2026-11-28T14
     event = copy.deepcopy(SAMPLE)
     event["detail"] = {"account": sub, "amount_cents": amount, "idempotency_id": usage_id}
     event["time"] = time
-    return event
+    return dict(event)
 
 
 def deliver(event: dict[str, Any]) -> Any:
@@ -162,7 +162,7 @@ def test_concurrent_events_crossing_the_limit_publish_once(developer: str, bus: 
         publish = EventPublisher(boto3.client("events"), BUS, "SpendingLimitReached")
         return SpendingService(AccountStore(table_), SpendStore(table_), publish)
 
-    from account_billing.models.spending_requests import UsageRecorded  # noqa: PLC0415
+    from account_billing.spending.models import UsageRecorded  # noqa: PLC0415
 
     threads = 8
     services = [service() for _ in range(threads)]

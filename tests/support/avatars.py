@@ -51,8 +51,8 @@ def bucket_keys() -> set[str]:
 
 
 def get_object(key: str) -> dict[str, Any]:
-    response: dict[str, Any] = boto3.client("s3").get_object(Bucket=os.environ["AVATAR_BUCKET"], Key=key)
-    return response
+    response = boto3.client("s3").get_object(Bucket=os.environ["AVATAR_BUCKET"], Key=key)
+    return dict(response)
 
 
 def put_upload(key: str, data: bytes, content_type: str = "image/jpeg") -> None:

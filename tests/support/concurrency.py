@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 from typing import Any
 
-from account_billing.errors import ServiceError
+from account_billing.core.errors import ServiceError
 
 
 def race[S](calls: list[Callable[[S], Any]], container: Callable[[], S]) -> list[int]:

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from moto.backends import get_backend
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 
 def sent() -> list[Any]:

@@ -34,7 +34,8 @@ def _transformed() -> dict[str, Any]:
                 props[key] = f"s3://artifacts/{Path(props[key]).name}.zip"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # for the ARNs the translator writes
-        return transform(sam, PARAMETERS, _NoManagedPolicies())  # type: ignore[arg-type]
+        transformed: dict[str, Any] = transform(sam, PARAMETERS, _NoManagedPolicies())
+        return transformed
 
 
 def transformed_template() -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from account_billing.data.table import unmarshal
+from account_billing.core.table import unmarshal
 
 
 def all_items() -> list[dict[str, Any]]:
@@ -22,3 +22,10 @@ def key_pairs() -> set[tuple[str, str]]:
 
 def item(pk: str, sk: str) -> dict[str, Any] | None:
     return next((i for i in all_items() if i["PK"] == pk and i["SK"] == sk), None)
+
+
+def existing(pk: str, sk: str) -> dict[str, Any]:
+    """The item at `pk`/`sk` (a test fails here if there is none)."""
+    found = item(pk, sk)
+    assert found is not None, f"no item {pk} / {sk}"
+    return found

@@ -1,1 +1,3 @@
-"""Shared package of the Account & Billing service: domain logic, data access and HTTP glue."""
+"""Shared package of the Account & Billing service: a small `core` and one package per feature
+(`accounts`, `emails`, `avatars`, `spending`, `billing`, `deletion`), each owning its models,
+records, store, service and errors."""

@@ -10,7 +10,8 @@ Upload ids grow with time, so they order uploads; a published avatar's key carri
 the upload it came from, so its URL changes whenever the avatar does.
 
 Modules: `keys` (the layout, pure), `state` (the avatar as stored on the profile, pure),
-`policy` (the presigned POST), `storage` (S3), `service` (the HTTP routes' logic),
-`validation` (what the S3-triggered validator does with an upload), `erasure` (account
-deletion). `images` is the only module that imports Pillow: only the validator imports it.
+`store` (its DynamoDB access), `policy` (the presigned POST), `storage` (S3), `service` and
+`models` (the HTTP routes), `validation` (what the S3-triggered validator does with an upload),
+`erasure` (account deletion). `images` is the only module that imports Pillow: only the
+validator imports it.
 """

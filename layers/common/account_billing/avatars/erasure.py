@@ -1,11 +1,9 @@
-"""The avatars' erasure step of account deletion (see `erasure`)."""
+"""The avatars' erasure step of account deletion (see `deletion`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from .storage import AvatarStorage
+from account_billing.accounts.records import Account
+from account_billing.avatars.storage import AvatarStorage
 
 
 class AvatarErasure:
@@ -21,5 +19,5 @@ class AvatarErasure:
     def __init__(self, storage: AvatarStorage) -> None:
         self.storage = storage
 
-    def erase(self, account: Mapping[str, Any]) -> None:
-        self.storage.erase(account["sub"])
+    def erase(self, account: Account) -> None:
+        self.storage.erase(account.sub)

@@ -45,8 +45,8 @@ from typing import Any
 
 from PIL import Image, ImageCms, ImageFile, ImageOps, PngImagePlugin
 
-from ..observability import logger
-from .validation import TOO_COMPLEX, Accepted, EncodedImage, Rejected, Verdict
+from account_billing.avatars.validation import TOO_COMPLEX, Accepted, EncodedImage, Rejected, Verdict
+from account_billing.core.observability import logger
 
 MAX_SIDE = 10_000
 MAX_PIXELS = 40_000_000

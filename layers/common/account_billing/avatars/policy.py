@@ -7,7 +7,10 @@ still checks the real bytes, since a content type says nothing about the content
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 # "20 MB", read generously: 20 MiB.
 MAX_BYTES = 20 * 1024 * 1024
@@ -26,7 +29,7 @@ def post_conditions(content_type: str) -> list[Any]:
     ]
 
 
-def presigned_post(s3: Any, bucket: str, key: str, content_type: str) -> dict[str, Any]:
+def presigned_post(s3: S3Client, bucket: str, key: str, content_type: str) -> dict[str, Any]:
     """`{"url": ..., "fields": {...}}`: the form a browser posts, the file as its last field."""
     result: dict[str, Any] = s3.generate_presigned_post(
         Bucket=bucket,

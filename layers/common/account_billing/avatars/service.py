@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from ..data.avatars import AvatarStore
-from ..errors import TooManyRequests
-from ..identity import Caller
-from ..models.avatar_requests import AvatarUploadRequest
-from ..models.avatar_responses import AvatarUpload
-from ..observability import metrics
-from ..ratelimit_windows import LimitReached, WindowCounters, WindowLimit
-from . import keys, state
-from .policy import EXPIRES_IN_SECONDS, MAX_BYTES, presigned_post
-from .storage import AvatarStorage
+from account_billing.avatars import keys, state
+from account_billing.avatars.models import AvatarUpload, AvatarUploadRequest
+from account_billing.avatars.policy import EXPIRES_IN_SECONDS, MAX_BYTES, presigned_post
+from account_billing.avatars.storage import AvatarStorage
+from account_billing.avatars.store import AvatarStore
+from account_billing.core.clock import Clock, timestamp, utc_now
+from account_billing.core.errors import TooManyRequests
+from account_billing.core.identity import Caller
+from account_billing.core.observability import metrics
+from account_billing.ratelimit_windows import LimitReached, WindowCounters, WindowLimit
 
 # After the form expires, an upload sent just in time still has this long to land and be
 # checked; past it, the avatar stops showing as pending.
 PENDING_GRACE = timedelta(minutes=10)
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class AvatarService:
@@ -32,13 +27,13 @@ class AvatarService:
         storage: AvatarStorage,
         counters: WindowCounters,
         form_limit: WindowLimit,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.store = store
         self.storage = storage
         self.counters = counters
         self.form_limit = form_limit
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock
 
     def request_upload(self, caller: Caller, request: AvatarUploadRequest) -> AvatarUpload:
         """A form to upload one image to a fresh key; the avatar is pending until it is checked.
@@ -55,7 +50,7 @@ class AvatarService:
         now = self.clock()
         upload_id = keys.new_upload_id(int(now.timestamp() * 1000))
         expires_at = now + timedelta(seconds=EXPIRES_IN_SECONDS)
-        self.store.request_upload(caller.sub, upload_id, _timestamp(expires_at + PENDING_GRACE))
+        self.store.request_upload(caller.sub, upload_id, timestamp(expires_at + PENDING_GRACE))
         form = presigned_post(
             self.storage.s3, self.storage.bucket, keys.upload_key(caller.sub, upload_id), request.content_type
         )
@@ -72,6 +67,5 @@ class AvatarService:
     def remove(self, caller: Caller) -> None:
         """Remove the published avatar (the profile shows initials again) and its objects.
         Idempotent: with no avatar, nothing changes."""
-        item = self.store.remove(caller.sub)
-        avatar = item.get("avatar") or {}
+        avatar = self.store.remove(caller.sub).avatar
         self.storage.sweep(caller.sub, state.decided_upload(avatar), state.objects_in_use(avatar))

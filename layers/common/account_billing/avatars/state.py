@@ -16,12 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-NONE = "none"
-PENDING = "pending"
-READY = "ready"
-REJECTED = "rejected"
+from account_billing.core.clock import parse_timestamp
+
+
+class AvatarStatus(StrEnum):
+    NONE = "none"
+    PENDING = "pending"  # shown only: an upload asked for may still arrive
+    READY = "ready"
+    REJECTED = "rejected"
+
 
 # What a decision keeps of the avatar in use.
 _IN_USE = ("url", "thumbnail_url", "objects")
@@ -46,7 +52,7 @@ def objects_in_use(avatar: Mapping[str, Any]) -> frozenset[str]:
 def published(upload_id: str, url: str, thumbnail_url: str, objects: list[str], now: str) -> dict[str, Any]:
     """The avatar once the image of `upload_id` is published."""
     return {
-        "status": READY,
+        "status": AvatarStatus.READY,
         "url": url,
         "thumbnail_url": thumbnail_url,
         "objects": objects,
@@ -59,7 +65,7 @@ def rejected(previous: Mapping[str, Any], upload_id: str, code: str, reason: str
     """The avatar once `upload_id` is rejected: the avatar in use (if any) stays."""
     return {
         **{name: previous[name] for name in _IN_USE if previous.get(name)},
-        "status": REJECTED,
+        "status": AvatarStatus.REJECTED,
         "rejection_code": code,
         "rejection_reason": reason,
         "upload": upload_id,
@@ -67,26 +73,27 @@ def rejected(previous: Mapping[str, Any], upload_id: str, code: str, reason: str
     }
 
 
-def pending_upload(item: Mapping[str, Any], now: datetime) -> bool:
-    """Whether an upload the caller asked for may still arrive and is not decided yet."""
-    requested = item.get("avatar_upload") or {}
-    upload_id, until = requested.get("id"), requested.get("pending_until")
+def pending_upload(avatar: Mapping[str, Any], requested: Mapping[str, Any] | None, now: datetime) -> bool:
+    """Whether an upload the caller asked for (`avatar_upload`) may still arrive and is not
+    decided yet."""
+    upload_id, until = (requested or {}).get("id"), (requested or {}).get("pending_until")
     if not isinstance(upload_id, str) or not isinstance(until, str):
         return False
-    return is_newer(upload_id, item.get("avatar") or {}) and datetime.fromisoformat(until) > now
+    return is_newer(upload_id, avatar) and parse_timestamp(until) > now
 
 
-def visible_state(item: Mapping[str, Any], now: datetime, *, public: bool = False) -> dict[str, Any]:
+def visible_state(
+    avatar: Mapping[str, Any], requested: Mapping[str, Any] | None, now: datetime, *, public: bool = False
+) -> dict[str, Any]:
     """The avatar's status, URLs and rejection reason as shown to the owner, or to anyone
     (`public`: only the image in use, never an upload in progress or a rejection)."""
-    avatar = item.get("avatar") or {}
     url, thumbnail_url = avatar.get("url"), avatar.get("thumbnail_url")
     shown = {"url": url, "thumbnail_url": thumbnail_url, "rejection_reason": None}
     if public:
-        return {**shown, "status": READY if url else NONE}
-    if pending_upload(item, now):
-        return {**shown, "status": PENDING}
-    status = avatar.get("status", NONE)
-    if status == REJECTED:
-        return {**shown, "status": REJECTED, "rejection_reason": avatar.get("rejection_reason")}
-    return {**shown, "status": READY if status == READY and url else NONE}
+        return {**shown, "status": AvatarStatus.READY if url else AvatarStatus.NONE}
+    if pending_upload(avatar, requested, now):
+        return {**shown, "status": AvatarStatus.PENDING}
+    status = avatar.get("status", AvatarStatus.NONE)
+    if status == AvatarStatus.REJECTED:
+        return {**shown, "status": AvatarStatus.REJECTED, "rejection_reason": avatar.get("rejection_reason")}
+    return {**shown, "status": AvatarStatus.READY if status == AvatarStatus.READY and url else AvatarStatus.NONE}

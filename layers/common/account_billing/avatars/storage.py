@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ..settings import Settings, get_settings
-from ..wiring import AWS_CLIENT_CONFIG, per_container
-from . import keys
+from account_billing.avatars import keys
+from account_billing.core.settings import MissingSetting, Settings, get_settings
+from account_billing.core.wiring import AWS_CLIENT_CONFIG, per_container
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 # DeleteObjects takes at most 1000 keys a call.
 MAX_DELETE = 1000
@@ -22,18 +24,18 @@ MAX_DELETE = 1000
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-class MissingSetting(RuntimeError):
-    """The function's environment lacks a variable the avatars need (a template mistake)."""
+def s3_config(addressing_style: str) -> Config:
+    """Presigned POSTs are signed with Signature Version 4 and go to the bucket's regional
+    virtual-hosted endpoint (the global one redirects for a new bucket); an emulator's own
+    endpoint is addressed path-style (the `s3_addressing_style` setting says which)."""
+    if addressing_style == "virtual":
+        return AWS_CLIENT_CONFIG.merge(Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+    return AWS_CLIENT_CONFIG.merge(Config(signature_version="s3v4"))
 
 
 @per_container
-def s3_client() -> Any:
-    # Presigned POSTs are signed with Signature Version 4 and go to the bucket's regional
-    # virtual-hosted endpoint (the global one redirects for a new bucket); an emulator's own
-    # endpoint (AWS_ENDPOINT_URL) is addressed path-style.
-    emulated = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    addressing = {} if emulated else {"s3": {"addressing_style": "virtual"}}
-    return boto3.client("s3", config=AWS_CLIENT_CONFIG.merge(Config(signature_version="s3v4", **addressing)))
+def s3_client() -> S3Client:
+    return boto3.client("s3", config=s3_config(get_settings().s3_addressing_style))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,23 +53,23 @@ def _missing(exc: ClientError) -> bool:
 class AvatarStorage:
     """The avatar bucket and the base URL its published objects are served from."""
 
-    def __init__(self, s3: Any, bucket: str, base_url: str | None = None) -> None:
+    def __init__(self, s3: S3Client, bucket: str, base_url: str | None = None) -> None:
         self.s3 = s3
         self.bucket = bucket
         self.base_url = base_url.rstrip("/") if base_url else None
 
     @classmethod
-    def from_settings(cls, s3: Any, settings: Settings | None = None, *, serving: bool = False) -> AvatarStorage:
+    def from_settings(cls, s3: S3Client, settings: Settings | None = None, *, serving: bool = False) -> AvatarStorage:
         settings = settings or get_settings()
         if not settings.avatar_bucket:
-            raise MissingSetting("AVATAR_BUCKET is not set")
+            raise MissingSetting("AVATAR_BUCKET")
         if serving and not settings.avatar_base_url:
-            raise MissingSetting("AVATAR_BASE_URL is not set")
+            raise MissingSetting("AVATAR_BASE_URL")
         return cls(s3, settings.avatar_bucket, settings.avatar_base_url)
 
     def url_of(self, key: str) -> str:
         if self.base_url is None:
-            raise MissingSetting("AVATAR_BASE_URL is not set")
+            raise MissingSetting("AVATAR_BASE_URL")
         return f"{self.base_url}/{quote(key, safe='/')}"
 
     def read(self, key: str, limit: int) -> UploadObject | None:

@@ -14,18 +14,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from ..data.accounts import ACTIVE
-from ..data.avatars import AvatarStore
-from ..data.table import ConditionFailed
-from ..errors import ConcurrentUpdate
-from ..observability import logger, metrics
-from . import keys, state
-from .policy import MAX_BYTES
-from .storage import AvatarStorage
+from account_billing.accounts.records import Account
+from account_billing.avatars import keys, state
+from account_billing.avatars.policy import MAX_BYTES
+from account_billing.avatars.storage import AvatarStorage
+from account_billing.avatars.store import AvatarStore, DecisionRaced
+from account_billing.core.clock import Clock, parse_timestamp, timestamp, utc_now
+from account_billing.core.errors import ConcurrentUpdate
+from account_billing.core.observability import logger, metrics
 
 # How many times a decision is retried when other decisions keep landing first.
 DECIDE_ATTEMPTS = 5
@@ -92,16 +92,11 @@ class Outcome(StrEnum):
     IGNORED = "ignored"  # not an upload
 
 
-def _timestamp(now: datetime) -> str:
-    return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _owns(item: Mapping[str, Any] | None, upload: keys.Upload) -> bool:
+def _owns(account: Account | None, upload: keys.Upload) -> bool:
     """Whether the upload belongs to the active account it names."""
-    if item is None or item.get("status") != ACTIVE:
+    if account is None or not account.active:
         return False
-    created = datetime.fromisoformat(item["created_at"])
-    return keys.issued_at(upload.upload_id) >= created - CLOCK_LEEWAY
+    return keys.issued_at(upload.upload_id) >= parse_timestamp(account.created_at) - CLOCK_LEEWAY
 
 
 def size_verdict(size: int) -> Rejected | None:
@@ -146,14 +141,14 @@ class AvatarValidator:
         store: AvatarStore,
         storage: AvatarStorage,
         inspect: Inspector,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock = utc_now,
         *,
         time_budget: float = INSPECTION_SECONDS,
     ) -> None:
         self.store = store
         self.storage = storage
         self.inspect = inspect
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock
         self.time_budget = time_budget
 
     def handle(self, key: str) -> Outcome:
@@ -161,21 +156,20 @@ class AvatarValidator:
         upload = keys.parse_upload_key(key)
         if upload is None:
             return Outcome.IGNORED
-        item = self.store.get(upload.sub)
-        if item is None or not _owns(item, upload):
+        account = self.store.get(upload.sub)
+        if account is None or not _owns(account, upload):
             self.storage.delete([key])
             return Outcome.ORPHANED
-        avatar = item.get("avatar") or {}
-        if not state.is_newer(upload.upload_id, avatar):
-            return self._settle(upload, avatar, discard=())
+        if not state.is_newer(upload.upload_id, account.avatar):
+            return self._settle(upload, account.avatar, discard=())
         found = self.storage.read(key, MAX_BYTES)
         if found is None:
             return Outcome.GONE
         verdict = size_verdict(found.size) or within_time_budget(self.inspect, found.data, self.time_budget)
-        return self._decide(upload, item, verdict)
+        return self._decide(upload, account, verdict)
 
-    def _decide(self, upload: keys.Upload, item: dict[str, Any], verdict: Verdict) -> Outcome:
-        now = _timestamp(self.clock())
+    def _decide(self, upload: keys.Upload, account: Account, verdict: Verdict) -> Outcome:
+        now = timestamp(self.clock())
         published: list[str] = []
         if isinstance(verdict, Accepted):
             published = self._publish(upload, verdict)
@@ -188,20 +182,20 @@ class AvatarValidator:
             def decision(previous: Mapping[str, Any]) -> dict[str, Any]:
                 return state.rejected(previous, upload.upload_id, verdict.code, verdict.reason, now)
 
-        current: dict[str, Any] | None = item
+        current: Account | None = account
         for _ in range(DECIDE_ATTEMPTS):
-            if current is None or current.get("status") != ACTIVE:
+            if current is None or not current.active:
                 self.storage.delete([*published, upload.key])
                 return Outcome.ORPHANED
-            avatar = current.get("avatar") or {}
+            avatar = current.avatar
             if not state.is_newer(upload.upload_id, avatar):
                 return self._settle(upload, avatar, discard=published)
             try:
                 decided = self.store.decide(upload.sub, state.decided_upload(avatar), decision(avatar))
-            except ConditionFailed as exc:
-                current = exc.item
+            except DecisionRaced as raced:
+                current = raced.current
                 continue
-            self._settle(upload, decided["avatar"], discard=())
+            self._settle(upload, decided.avatar, discard=())
             return self._report(upload, verdict)
         raise ConcurrentUpdate("Other uploads kept being decided first; the event will be retried.")
 

@@ -1,3 +1,6 @@
-"""Billing: plans, cards and their pre-authorization holds, the release of holds, and billing's
-share of account deletion. Only `gateway` imports stripe; nothing here imports it at package
-import, so functions without Stripe (profile deletion included) never pay for it."""
+"""Billing: plans (`plans`), configuration (`settings`), the context every billing service is
+handed (`context`), money-moving requests run once per Idempotency-Key (`idempotency`), the
+account's Stripe customer (`customers`, `store`), billing's share of account deletion (`erasure`),
+and one package per part: `cards`, `holds`, `subscriptions`, `invoices`, `webhooks`, and `stripe`
+(the only one that imports stripe, never at package import: functions without Stripe, profile
+deletion included, never pay for it)."""

@@ -8,20 +8,21 @@ at Stripe, never when this module is imported.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..data.table import Table
-from .holds import HoldReleaser
-from .records import RELEASED, HoldStore
+from account_billing.accounts.records import Account
+from account_billing.billing.holds.records import HoldStatus
+from account_billing.billing.holds.release import HoldReleaser
+from account_billing.billing.holds.store import HoldStore
 
 if TYPE_CHECKING:
-    from .gateway import StripeGateway
+    from account_billing.billing.stripe.gateway import StripeGateway
 
 
 def _configured_gateway() -> StripeGateway:
-    from .gateway import gateway_for  # noqa: PLC0415 - stripe only when there is billing to erase
-    from .settings import billing_settings  # noqa: PLC0415
+    from account_billing.billing.settings import billing_settings  # noqa: PLC0415
+    from account_billing.billing.stripe.gateway import gateway_for  # noqa: PLC0415 - stripe only when needed
 
     return gateway_for(billing_settings())
 
@@ -29,21 +30,19 @@ def _configured_gateway() -> StripeGateway:
 class BillingErasure:
     name = "billing"
 
-    def __init__(self, table: Table, gateway: Callable[[], StripeGateway] = _configured_gateway) -> None:
-        self.table = table
+    def __init__(self, holds: HoldStore, gateway: Callable[[], StripeGateway] = _configured_gateway) -> None:
+        self.holds = holds
         self.gateway = gateway
 
-    def erase(self, account: Mapping[str, Any]) -> None:
-        sub = account["sub"]
-        holds = HoldStore(self.table)
-        open_holds = [hold for hold in holds.of_account(sub) if hold["status"] != RELEASED]
-        customer_id = account.get("stripe_customer_id")
+    def erase(self, account: Account) -> None:
+        open_holds = [hold for hold in self.holds.of_account(account.sub) if hold.status != HoldStatus.RELEASED]
+        customer_id = account.stripe_customer_id
         if not open_holds and not customer_id:
             return
         gateway = self.gateway()
         if open_holds:
-            HoldReleaser(holds, gateway).release_all_of(sub)
+            HoldReleaser(self.holds, gateway).release_all_of(account.sub)
         if customer_id:
-            for subscription_id in gateway.active_subscriptions(str(customer_id)):
-                gateway.cancel_subscription(subscription_id)
-            gateway.delete_customer(str(customer_id))
+            for subscription_id in gateway.subscriptions.ids_of(customer_id):
+                gateway.subscriptions.cancel(subscription_id)
+            gateway.customers.delete(customer_id)

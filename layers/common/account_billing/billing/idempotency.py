@@ -1,4 +1,4 @@
-"""Adding a card is money-moving: a retried request (same caller, same Idempotency-Key) returns
+"""Adding a card and moving to a plan are money-moving: a retried request (same caller, same Idempotency-Key) returns
 the first response and moves no money twice. Powertools Idempotency keeps the responses in the
 idempotency table; a concurrent duplicate is told to retry, and the same key with another body
 is refused. Declines are remembered like successes (a retry answers the same 402)."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -19,10 +19,18 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from ..errors import CardDeclined, IdempotencyKeyReused, RequestInProgress
-from ..identity import Caller
-from ..models.billing_requests import AddPaymentMethodRequest
-from .cards import PaymentMethodService
+from account_billing.billing.cards.models import AddPaymentMethodRequest
+from account_billing.billing.cards.service import CardService
+from account_billing.billing.errors import CardDeclined, IdempotencyKeyReused, RequestInProgress
+from account_billing.billing.settings import billing_settings
+from account_billing.billing.subscriptions.models import SubscriptionView
+from account_billing.billing.subscriptions.service import SubscriptionService
+from account_billing.core.identity import Caller
+from account_billing.core.settings import required
+from account_billing.core.wiring import per_container
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 # Stripe keeps idempotency keys for 24 hours; so do we.
 KEY_LIFETIME_SECONDS = 24 * 3600
@@ -45,11 +53,21 @@ def idempotency_config() -> IdempotencyConfig:
     )
 
 
+@per_container
+def idempotency() -> IdempotencyConfig:
+    """This container's idempotency configuration (Lambda's context is registered on it)."""
+    return idempotency_config()
+
+
+def idempotency_table_name() -> str:
+    return required(billing_settings().idempotency_table_name, "IDEMPOTENCY_TABLE_NAME")
+
+
 def once_per_key(
     operation: Callable[[Caller, dict[str, Any], str], dict[str, Any]],
     table_name: str,
     config: IdempotencyConfig,
-    client: Any | None = None,
+    client: DynamoDBClient | None = None,
 ) -> Callable[[Caller, dict[str, Any], str], dict[str, Any]]:
     """`operation(caller, request, key)` run once per (caller, Idempotency-Key): a retry answers
     what the first call did (a decline included), the same key with another request body is
@@ -82,10 +100,10 @@ def once_per_key(
 
 
 def idempotent_add(
-    service: PaymentMethodService,
+    service: CardService,
     table_name: str,
     config: IdempotencyConfig,
-    client: Any | None = None,
+    client: DynamoDBClient | None = None,
 ) -> Callable[[Caller, AddPaymentMethodRequest, str], Replayable]:
     """`service.add`, once per (caller, Idempotency-Key)."""
 
@@ -98,5 +116,24 @@ def idempotent_add(
     def run(caller: Caller, request: AddPaymentMethodRequest, key: str) -> Replayable:
         answer = once(caller, request.model_dump(mode="json"), key)
         return Replayable(answer["status"], answer["body"])
+
+    return run
+
+
+def idempotent_change(
+    service: SubscriptionService,
+    table_name: str,
+    config: IdempotencyConfig,
+    client: DynamoDBClient | None = None,
+) -> Callable[[Caller, str, str], SubscriptionView]:
+    """`service.change`, once per (caller, Idempotency-Key)."""
+
+    def change_plan(caller: Caller, request: dict[str, Any], key: str) -> dict[str, Any]:
+        return service.change(caller, request["plan"], key).model_dump(mode="json")
+
+    once = once_per_key(change_plan, table_name, config, client)
+
+    def run(caller: Caller, plan: str, key: str) -> SubscriptionView:
+        return SubscriptionView.model_validate(once(caller, {"plan": plan}, key))
 
     return run

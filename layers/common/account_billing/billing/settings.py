@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..wiring import per_container
+from account_billing.core.wiring import per_container
 
 # Card networks keep an uncaptured authorization for seven days (five for some merchant-initiated
 # Visa payments); a hold is always released well before: at most four days after it is placed.
@@ -21,10 +21,12 @@ class BillingSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    # stripe: the real API, key from SSM; test: the same, refusing anything but a test key;
-    # simulator: the offline Stripe simulator of this process (tests and the local stack).
-    stripe_mode: Literal["stripe", "test", "simulator"] = "stripe"
+    # stripe: the key from SSM, whatever it is; test: the same, refusing anything but a test key.
+    stripe_mode: Literal["stripe", "test"] = "stripe"
     stripe_secret_key_parameter: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9_.\-/]+$")
+    # Where Stripe's API is reached: Stripe's own unless set (as a stripe-mock is reached, by the
+    # local stack for one); only a test key may go anywhere else.
+    stripe_api_base: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?$")
     currency: str = Field(default="usd", pattern=r"^[a-z]{3}$")
     hold_release_delay_minutes: int = Field(default=24 * 60, ge=1, le=MAX_RELEASE_DELAY_MINUTES)
     # EventBridge Scheduler: the group of the one-time release schedules, their target and the

@@ -1,0 +1,264 @@
+"""Cards: collecting one (a SetupIntent for Stripe.js), adding it with its pre-authorization hold,
+listing, choosing the default, removing, and the 3-D Secure outcome of its hold. DESIGN §6.
+
+Adding a card: the card is attached to the account's Stripe customer (Stripe's card check may
+decline it), then its hold is placed (`holds.placement`: recorded with the card's fingerprint
+claimed on the account, so the same card twice is 409, before Stripe is asked for any money),
+and the outcome is stored with the card (the first verified card becomes the default). A decline
+removes the hold and detaches the card: nothing is left behind. Each step is safe to run again
+when a request is retried with its Idempotency-Key (the hold's id derives from it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from account_billing.accounts.records import require_active
+from account_billing.billing.cards.errors import CardNotVerified, DuplicateCard, PaymentMethodNotFound
+from account_billing.billing.cards.models import AddPaymentMethodRequest, CardAdded, PaymentMethodList, SetupIntentView
+from account_billing.billing.cards.records import Card, CardVerification
+from account_billing.billing.cards.store import Completion, HoldTaken
+from account_billing.billing.cards.views import card_view, hold_view
+from account_billing.billing.context import BillingContext
+from account_billing.billing.errors import CardDeclined, IdempotencyKeyReused, PaymentProviderUnavailable
+from account_billing.billing.holds.placement import HoldPlacement
+from account_billing.billing.holds.records import Hold, HoldStatus, hold_id_for_card
+from account_billing.billing.plans import hold_plan
+from account_billing.billing.stripe.results import Authorization, CardDetails
+from account_billing.core.clock import epoch_seconds, parse_timestamp
+from account_billing.core.identity import Caller
+from account_billing.core.observability import logger, metrics
+from account_billing.core.table import TransactItem
+
+# A resumed request looks for its PaymentIntent from a little before its hold was recorded.
+LOOKUP_SLACK_SECONDS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class AddOutcome:
+    """What adding a card answered: 201 (verified) or 202 (3-D Secure needed)."""
+
+    status: int
+    body: CardAdded
+
+
+def _added(card: Card, hold: Hold, client_secret: str | None = None) -> AddOutcome:
+    verified = card.verified
+    return AddOutcome(
+        201 if verified else 202,
+        CardAdded(
+            payment_method=card_view(card, hold),
+            hold=hold_view(hold),
+            client_secret=None if verified else client_secret,
+            next_action=None if verified else "authenticate",
+        ),
+    )
+
+
+class CardService:
+    def __init__(self, context: BillingContext) -> None:
+        self.accounts = context.accounts
+        self.cards = context.cards
+        self.holds = context.holds
+        self.customers = context.customers
+        self.gateway = context.gateway
+        self.placement = HoldPlacement(context)
+
+    # ------------------------------------------------------------------ collecting
+    def setup_intent(self, caller: Caller) -> SetupIntentView:
+        account = self.accounts.require_active(caller.sub, consistent=True)
+        return SetupIntentView(client_secret=self.gateway.cards.setup_intent(self.customers.ensure(account)))
+
+    # ------------------------------------------------------------------ adding
+    def add(self, caller: Caller, request: AddPaymentMethodRequest, request_key: str) -> AddOutcome:
+        """Add a card and place its hold. `request_key` is the request's Idempotency-Key: the
+        hold's id derives from it, so a retry after a crash resumes the same hold."""
+        account = self.accounts.require_active(caller.sub, consistent=True)
+        hold_id = hold_id_for_card(caller.sub, request_key)
+        existing = self.holds.get(caller.sub, hold_id)
+        if existing is not None:
+            return self._resume(existing, request)
+        customer_id = self.customers.ensure(account)
+        card = self._attach(request.payment_method, customer_id)
+        if not card.fingerprint:
+            raise PaymentMethodNotFound("The payment method is not a card.")
+        hold = self.placement.new_hold(
+            sub=caller.sub,
+            hold_id=hold_id,
+            plan=hold_plan(request.plan, account.plan),
+            customer_id=customer_id,
+            payment_method_id=card.payment_method_id,
+            requested_payment_method=request.payment_method,
+            fingerprint=card.fingerprint,
+        )
+        try:
+            return self._place(hold, card, make_default=not account.default_payment_method)
+        except DuplicateCard as duplicate:
+            # A second copy of the card goes; the payment method that holds the card's place
+            # (listed, or being added by another request right now) is never detached.
+            if duplicate.held_by != card.payment_method_id:
+                self._detach_unless_listed(caller.sub, card.payment_method_id)
+            raise
+
+    def _attach(self, payment_method: str, customer_id: str) -> CardDetails:
+        """Attach the card to the customer. A card attached to another customer is, to this
+        caller, no card at all (404): one account never reaches another's cards."""
+        if not payment_method.startswith("pm_card_"):  # Stripe's test shortcuts create a new card each time
+            current = self.gateway.cards.payment_method(payment_method)
+            if current.customer_id == customer_id:
+                return current
+            if current.customer_id is not None:
+                raise PaymentMethodNotFound("No such payment method.")
+        return self.gateway.cards.attach(payment_method, customer_id)
+
+    def _detach_unless_listed(self, sub: str, payment_method_id: str) -> None:
+        if self.cards.get(sub, payment_method_id) is None:
+            self.gateway.cards.detach(payment_method_id)
+
+    def _place(
+        self,
+        hold: Hold,
+        details: CardDetails,
+        *,
+        make_default: bool,
+        recorded: bool = False,
+        authorization: Authorization | None = None,
+    ) -> AddOutcome:
+        """Place the new card's hold and store the card with its outcome."""
+
+        def store_card(settled: Hold, settle: TransactItem, answer: Authorization) -> AddOutcome:
+            verified = answer.status == "authorized"
+            card = Card(
+                sub=hold.sub,
+                payment_method_id=details.payment_method_id,
+                customer_id=hold.customer_id,
+                brand=details.brand,
+                last4=details.last4,
+                exp_month=details.exp_month,
+                exp_year=details.exp_year,
+                funding=details.funding,
+                fingerprint=hold.fingerprint or "",
+                verification=CardVerification.VERIFIED if verified else CardVerification.REQUIRES_ACTION,
+                added_at=hold.created_at,
+                default=False,
+                hold_id=hold.hold_id,
+            )
+            try:
+                became_default = self.cards.record_verified(card, settle, make_default=verified and make_default)
+            except HoldTaken as exc:
+                # The hold was taken for release (account deletion) while Stripe authorized it:
+                # void the new authorization and let the caller retry.
+                self.placement.void(hold, answer)
+                raise PaymentProviderUnavailable("The card verification was interrupted; retry it.") from exc
+            if became_default:
+                self._tell_stripe_default(card.customer_id, card.payment_method_id)
+            return _added(dataclasses.replace(card, default=became_default), settled, answer.client_secret)
+
+        try:
+            outcome = self.placement.place(
+                hold, store_card, new_card=True, recorded=recorded, authorization=authorization
+            )
+        except CardDeclined:
+            self.gateway.cards.detach(hold.payment_method_id)
+            metrics.add_metric(name="CardDeclined", unit="Count", value=1)
+            raise
+        metrics.add_metric(
+            name="CardVerified" if outcome.status == 201 else "CardNeedsAuthentication", unit="Count", value=1
+        )
+        return outcome
+
+    def _tell_stripe_default(self, customer_id: str, payment_method_id: str) -> None:
+        try:
+            self.gateway.customers.set_default_payment_method(customer_id, payment_method_id)
+        except PaymentProviderUnavailable:
+            logger.warning("Stripe's default payment method not updated")
+
+    def _resume(self, hold: Hold, request: AddPaymentMethodRequest) -> AddOutcome:
+        """The same Idempotency-Key again, after the first attempt stopped midway."""
+        if hold.requested_payment_method != request.payment_method:
+            raise IdempotencyKeyReused("This Idempotency-Key was used to add another card.")
+        account = self.accounts.require_active(hold.sub, consistent=True)
+        if hold.status != HoldStatus.AUTHORIZING:
+            card = self.cards.get(hold.sub, hold.payment_method_id)
+            if card is None:
+                raise IdempotencyKeyReused("This Idempotency-Key was used for a card that is gone.")
+            return _added(card, hold)
+        details = self.gateway.cards.payment_method(hold.payment_method_id)
+        since = epoch_seconds(parse_timestamp(hold.created_at)) - LOOKUP_SLACK_SECONDS
+        found = self.gateway.holds.find_authorization(hold.customer_id, hold.hold_id, since)
+        if found is None or found.status not in ("authorized", "requires_action"):
+            found = None
+        return self._place(
+            hold, details, make_default=not account.default_payment_method, recorded=True, authorization=found
+        )
+
+    # ------------------------------------------------------------------ 3-D Secure outcomes
+    def complete_verification(self, sub: str, hold_id: str, payment_intent_id: str) -> bool:
+        """The bank confirmed a hold that waited for 3-D Secure (Stripe's
+        `payment_intent.amount_capturable_updated`): the hold is held, the card verified, and
+        the default if the account has none. False if there was nothing to complete."""
+        hold = self.holds.get(sub, hold_id)
+        # Only a hold that waits for the customer's authentication: Stripe sends the same event
+        # for every manual-capture authorization, and a hold still `authorizing` belongs to an
+        # add-card request that is running (or will be resumed); that request records it.
+        if hold is None or hold.status != HoldStatus.REQUIRES_ACTION:
+            return False
+        account = self.accounts.get(sub, consistent=True)
+        make_default = account is not None and not account.default_payment_method
+        settle = self.holds.settle(hold, HoldStatus.HELD, payment_intent_id)
+        done, became_default = self.cards.complete_verification(hold, settle, make_default=make_default)
+        if done == Completion.CARD_GONE:  # the card was removed meanwhile: the hold still gets released
+            self.holds.mark_held(hold, payment_intent_id)
+            return True
+        if became_default:
+            self._tell_stripe_default(hold.customer_id, hold.payment_method_id)
+        return done == Completion.COMPLETED
+
+    def fail_verification(self, sub: str, hold_id: str) -> bool:
+        """3-D Secure failed or was abandoned (`payment_intent.payment_failed`): the card waiting
+        for it failed verification; its hold is released at its time. False if none was waiting."""
+        hold = self.holds.get(sub, hold_id)
+        if hold is None or hold.status != HoldStatus.REQUIRES_ACTION:
+            return False
+        if not self.cards.mark_verification_failed(sub, hold.payment_method_id):
+            return False
+        logger.info("Card verification failed (3-D Secure)", extra={"hold_id": hold_id})
+        return True
+
+    # ------------------------------------------------------------------ listing and choosing
+    def list(self, caller: Caller) -> PaymentMethodList:
+        """The cards, newest first, each with its hold (two requests: a Query, a BatchGetItem)."""
+        cards = sorted(self.cards.cards(caller.sub), key=lambda c: c.added_at, reverse=True)
+        account, holds = self.cards.with_account_and_holds(caller.sub, cards)
+        require_active(account)
+        return PaymentMethodList(payment_methods=[card_view(c, holds.get(c.hold_id or "")) for c in cards])
+
+    def set_default(self, caller: Caller, payment_method_id: str) -> None:
+        cards = {c.payment_method_id: c for c in self.cards.cards(caller.sub)}
+        card = cards.get(payment_method_id)
+        if card is None:
+            raise PaymentMethodNotFound("No such payment method.")
+        if not card.verified:
+            raise CardNotVerified("Only a verified card can be the default.")
+        if card.default:
+            return
+        self.cards.set_default(card, next((c for c in cards.values() if c.default), None))
+        self._tell_stripe_default(card.customer_id, payment_method_id)
+
+    def remove(self, caller: Caller, payment_method_id: str) -> None:
+        """Remove a card. The default card stays while a paid plan is active and no other
+        verified card can take its place; otherwise another verified card becomes the default."""
+        cards = {c.payment_method_id: c for c in self.cards.cards(caller.sub)}
+        card = cards.get(payment_method_id)
+        if card is None:
+            raise PaymentMethodNotFound("No such payment method.")
+        successor = None
+        if card.default:
+            others = [c for c in cards.values() if c is not card and c.verified]
+            successor = max(others, key=lambda c: c.added_at) if others else None
+        self.cards.remove(card, successor)
+        self.gateway.cards.detach(payment_method_id)
+        if successor is not None:
+            self._tell_stripe_default(successor.customer_id, successor.payment_method_id)
+        metrics.add_metric(name="CardRemoved", unit="Count", value=1)

@@ -1,0 +1,60 @@
+"""What callers send to the plan and subscription routes and what they answer. Amounts are in cents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PlanName = Literal["community", "developer", "essential", "professional"]
+
+
+class ChangePlanRequest(BaseModel):
+    """Move the account to a plan: upgrades at once (prorated), downgrades at the period end,
+    Community by cancelling at the period end."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    plan: PlanName = Field(description="The plan to move to")
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+
+class PlanView(_Response):
+    key: str = Field(examples=["developer"])
+    name: str = Field(examples=["Developer"])
+    monthly_price: int = Field(description="Cents per month", examples=[2900])
+    currency: str = Field(examples=["usd"])
+    spending_limit: int | None = Field(description="Monthly usage limit in cents; null: no usage")
+    pre_authorization: int | None = Field(description="The card hold a paid plan needs, in cents")
+
+
+class PlanList(_Response):
+    plans: list[PlanView]
+
+
+class ScheduledChange(_Response):
+    kind: Literal["downgrade", "cancellation"]
+    plan: str = Field(description="The plan the account moves to")
+    effective_at: datetime
+
+
+class SubscriptionView(_Response):
+    plan: str = Field(examples=["developer"])
+    plan_name: str
+    status: str = Field(description="none, active, past_due, canceled, incomplete...", examples=["active"])
+    current_period_start: datetime | None
+    current_period_end: datetime | None
+    scheduled_change: ScheduledChange | None
+    spending_limit: int | None
+
+
+class SubscriptionPreview(_Response):
+    plan: str
+    effective: Literal["now", "period_end"]
+    amount_due_now: int = Field(description="Charged at once (a prorated upgrade), in cents")
+    amount_due_at_renewal: int = Field(description="The next renewal's invoice, in cents")
+    currency: str

@@ -1,0 +1,154 @@
+"""Stripe's events, as the webhook receives them (verified): each is applied once (a marker with a
+TTL, `store`), in any order, any number of times.
+
+Objects are fetched again from Stripe before they are stored: an event says *that* something
+changed, Stripe says what it is now, so an old event delivered late stores the current state,
+never an older one (the copy's `synced_at` keeps two concurrent deliveries in order too). Events
+whose customer belongs to no active account (a deleted one, or none) change nothing. A failure
+raises: the webhook answers 5xx and Stripe delivers the event again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from account_billing.billing.cards.errors import DefaultCardRequired
+from account_billing.billing.cards.service import CardService
+from account_billing.billing.context import BillingContext
+from account_billing.billing.invoices.records import Invoice
+from account_billing.billing.stripe.results import StripeEvent
+from account_billing.billing.subscriptions.records import Subscription, read_time
+from account_billing.billing.webhooks.payment_intents import on_payment_intent_event
+from account_billing.core.identity import Caller
+from account_billing.core.observability import logger
+
+Outcome = Literal["processed", "duplicate", "ignored", "in_progress"]
+
+INVOICE_EVENTS = frozenset(
+    {
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "invoice.payment_failed",
+        "invoice.voided",
+        "invoice.marked_uncollectible",
+        "invoice.updated",
+    }
+)
+SUBSCRIPTION_EVENTS = frozenset(
+    {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"}
+)
+SCHEDULE_EVENTS = frozenset(
+    {
+        "subscription_schedule.created",
+        "subscription_schedule.updated",
+        "subscription_schedule.released",
+        "subscription_schedule.canceled",
+        "subscription_schedule.completed",
+    }
+)
+HOLD_EVENTS = frozenset(
+    {"payment_intent.amount_capturable_updated", "payment_intent.payment_failed", "payment_intent.canceled"}
+)
+# Cards are added through the API (which confirms the SetupIntent's card with a hold): a
+# SetupIntent's own outcome changes nothing here.
+LOGGED_ONLY = frozenset({"setup_intent.succeeded", "setup_intent.setup_failed", "setup_intent.canceled"})
+
+
+class StripeEvents:
+    def __init__(self, context: BillingContext, cards: CardService) -> None:
+        self.context = context
+        self.cards = cards
+        self.events = context.events
+        self.gateway = context.gateway
+
+    # ------------------------------------------------------------------ once per event
+    def handle(self, event: StripeEvent) -> Outcome:
+        if not self.events.claim(event.id, int(time.time())):
+            return "duplicate" if self.events.applied(event.id) else "in_progress"
+        try:
+            applied = self._apply(event.type, event.data_object, event.previous_attributes)
+        except Exception:
+            self.events.forget(event.id)  # let Stripe's next delivery try again
+            raise
+        self.events.done(event.id)
+        logger.info("Stripe event", extra={"event_id": event.id, "type": event.type, "applied": applied})
+        return "processed" if applied else "ignored"
+
+    # ------------------------------------------------------------------ by type
+    def _apply(self, event_type: str, obj: Mapping[str, Any], previous: Mapping[str, Any]) -> bool:  # noqa: PLR0911
+        if event_type in INVOICE_EVENTS:
+            return self._invoice(obj)
+        if event_type in SUBSCRIPTION_EVENTS:
+            return self._subscription(str(obj["id"]))
+        if event_type in SCHEDULE_EVENTS:
+            subscription = obj.get("subscription") or obj.get("released_subscription")
+            return bool(subscription) and self._subscription(str(subscription))
+        if event_type == "payment_intent.canceled":
+            # A hold still waiting for 3-D Secure was cancelled (abandoned, or expired): to the
+            # card, the same as a failed authentication. Released holds are no longer waiting.
+            return on_payment_intent_event(self.cards, "payment_intent.payment_failed", obj)
+        if event_type in HOLD_EVENTS:
+            return on_payment_intent_event(self.cards, event_type, obj)
+        if event_type == "payment_method.detached":
+            return self._detached(obj, previous)
+        if event_type == "customer.deleted":
+            sub = self._account_of(str(obj["id"]), (obj.get("metadata") or {}).get("account"))
+            return sub is not None and self.context.subscriptions.forget_customer(sub, str(obj["id"]))
+        if event_type in LOGGED_ONLY:
+            return False
+        return False  # an event type this service does not use
+
+    def _detached(self, obj: Mapping[str, Any], previous: Mapping[str, Any]) -> bool:
+        """A card detached at Stripe (the Dashboard, or Stripe itself): it goes from the account
+        as if removed through the API (another verified card becomes the default), unless it is
+        the only card of a paid plan, which stays listed until the customer adds another."""
+        customer = previous.get("customer")
+        if not customer or not obj.get("id"):
+            return False
+        sub = self._account_of(str(customer), None)
+        if sub is None or self.context.cards.get(sub, str(obj["id"])) is None:
+            return False
+        try:
+            self.cards.remove(Caller(sub), str(obj["id"]))
+        except DefaultCardRequired:
+            logger.warning("The default card of a paid plan was detached at Stripe", extra={"account": sub})
+            return False
+        return True
+
+    def _account_of(self, customer_id: str, hint: Any) -> str | None:
+        """The account of a Stripe customer: named in the object's metadata, else in the
+        customer's; only an active account that has this customer counts."""
+        sub = str(hint) if hint else self.gateway.customers.account_of(customer_id)
+        if not sub:
+            return None
+        account = self.context.accounts.get(sub, consistent=True)
+        if account is None or not account.active or account.stripe_customer_id != customer_id:
+            return None
+        return sub
+
+    def _invoice(self, obj: Mapping[str, Any]) -> bool:
+        if not obj.get("id") or not obj.get("customer"):
+            return False
+        details = (obj.get("parent") or {}).get("subscription_details") or {}
+        sub = self._account_of(str(obj["customer"]), (details.get("metadata") or {}).get("account"))
+        if sub is None:
+            return False
+        synced = read_time()
+        invoice = self.gateway.invoices.retrieve(str(obj["id"]))
+        return invoice is not None and self.context.invoices.save(
+            Invoice.from_stripe(sub, invoice, synced), invoice.customer_id
+        )
+
+    def _subscription(self, subscription_id: str) -> bool:
+        synced = read_time()
+        current = self.gateway.subscriptions.retrieve(subscription_id)
+        sub = self._account_of(current.customer_id, current.account)
+        if sub is None:
+            return False
+        schedule = self.gateway.subscriptions.schedule(current.schedule_id) if current.schedule_id else None
+        record = Subscription.from_stripe(sub, current, schedule, self.context.settings.plan_price_ids, synced)
+        return self.context.subscriptions.save(record)

@@ -1,1 +1,0 @@
-"""DynamoDB data access. Only this package speaks DynamoDB; it raises domain errors."""

@@ -1,0 +1,258 @@
+"""DynamoDB access for email addresses and the markers that give a verified address to one
+account. Every change that touches more than one item is one transaction."""
+
+from __future__ import annotations
+
+import contextlib
+
+from account_billing.accounts.errors import AccountNotFound
+from account_billing.accounts.records import AccountStatus
+from account_billing.accounts.store import account_is_active
+from account_billing.core import keys
+from account_billing.core.errors import ConcurrentUpdate
+from account_billing.core.table import (
+    ConditionFailed,
+    Table,
+    TransactionCancelled,
+    TransactItem,
+    marshal,
+    owned_by,
+    values,
+)
+from account_billing.emails.errors import (
+    EmailAlreadyAdded,
+    EmailLimitReached,
+    EmailTaken,
+    InvalidVerificationToken,
+    LastVerifiedEmailRemoval,
+    PrimaryEmailRemoval,
+)
+from account_billing.emails.records import EMAIL_PREFIX, Email, email_marker_key
+
+ACTIVE = AccountStatus.ACTIVE
+
+
+class SendRefused(Exception):
+    """A verification email was sent too recently, or the address changed meanwhile."""
+
+
+class EmailStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def list(self, sub: str) -> list[Email]:
+        return [Email.from_item(item) for item in self.table.query_partition(keys.account_pk(sub), EMAIL_PREFIX)]
+
+    def add(self, email: Email, limit: int) -> None:
+        """Add an unverified address: count it on the profile (at most `limit`), refuse an
+        address already on the account or verified by another one, in one transaction."""
+        try:
+            self.table.transact(
+                [
+                    {
+                        "Update": {
+                            "Key": marshal(keys.profile_key(email.sub)),
+                            "UpdateExpression": "SET email_count = if_not_exists(email_count, :zero) + :one",
+                            "ConditionExpression": "#status = :active AND "
+                            "(attribute_not_exists(email_count) OR email_count < :limit)",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": values(zero=0, one=1, active=ACTIVE, limit=limit),
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    },
+                    {"Put": {"Item": marshal(email.to_item()), "ConditionExpression": "attribute_not_exists(PK)"}},
+                    {
+                        "ConditionCheck": {
+                            "Key": marshal(email_marker_key(email.key)),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ]
+            )
+        except TransactionCancelled as exc:
+            if exc.failed(1):
+                raise EmailAlreadyAdded("The address is already on this account.") from exc
+            if exc.failed(2):
+                raise EmailTaken("Another account has verified this address.") from exc
+            if exc.failed(0):
+                if exc.items[0] is None or exc.items[0].get("status") != ACTIVE:
+                    raise AccountNotFound() from exc
+                raise EmailLimitReached(f"An account may have at most {limit} addresses.") from exc
+            raise ConcurrentUpdate() from exc
+
+    def record_sent(self, email: Email, token_hash: str, token_expires_at: int, now: str, cooldown_from: str) -> None:
+        """Store a new token and the send time, unless the previous send is under a cooldown
+        (sent after `cooldown_from`) or the address was verified meanwhile (`SendRefused`)."""
+        try:
+            self.table.update(
+                email.item_key,
+                UpdateExpression="SET token_hash = :hash, token_expires_at = :expires, verification_sent_at = :now, "
+                "send_count = if_not_exists(send_count, :zero) + :one",
+                ConditionExpression="attribute_exists(PK) AND verified = :false AND "
+                "(attribute_not_exists(verification_sent_at) OR verification_sent_at <= :cooldown)",
+                ExpressionAttributeValues=values(
+                    hash=token_hash,
+                    expires=token_expires_at,
+                    now=now,
+                    zero=0,
+                    one=1,
+                    false=False,
+                    cooldown=cooldown_from,
+                ),
+            )
+        except ConditionFailed as exc:
+            raise SendRefused() from exc
+
+    def forget_send(self, email: Email, token_hash: str) -> None:
+        """Undo `record_sent` when the email could not be sent, so a resend is allowed at once."""
+        with contextlib.suppress(ConditionFailed):  # a newer send replaced it: that one stands
+            self.table.update(
+                email.item_key,
+                UpdateExpression="REMOVE token_hash, token_expires_at, verification_sent_at",
+                ConditionExpression="token_hash = :hash",
+                ExpressionAttributeValues=values(hash=token_hash),
+            )
+
+    def verify(self, email: Email, now: str, make_primary: bool) -> None:
+        """Mark the address verified (only with the token just checked: single use) and claim
+        its marker; make it the primary if the account has none."""
+        sub = email.sub
+        primary_set = ", #primary = :true" if make_primary else ""
+        actions: list[TransactItem] = [
+            {
+                "Update": {
+                    "Key": marshal(email.item_key),
+                    "UpdateExpression": "SET verified = :true, verified_at = :now"
+                    + primary_set
+                    + " REMOVE token_hash, token_expires_at, expires_at",
+                    "ConditionExpression": "token_hash = :hash",
+                    "ExpressionAttributeValues": values(true=True, now=now, hash=email.token_hash),
+                    **({"ExpressionAttributeNames": {"#primary": "primary"}} if make_primary else {}),
+                }
+            },
+            {"Put": {"Item": marshal(email.marker()), "ConditionExpression": "attribute_not_exists(PK)"}},
+        ]
+        if make_primary:
+            actions.append(
+                {
+                    "Update": {
+                        "Key": marshal(keys.profile_key(sub)),
+                        "UpdateExpression": "SET primary_email = :primary, updated_at = :now, version = version + :one",
+                        "ConditionExpression": "#status = :active AND attribute_not_exists(primary_email)",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": values(
+                            primary={"address": email.address, "verified": True}, now=now, one=1, active=ACTIVE
+                        ),
+                    }
+                }
+            )
+        else:
+            # An account being deleted claims nothing: its erasure may already have run.
+            actions.append(account_is_active(sub))
+        try:
+            self.table.transact(actions)
+        except TransactionCancelled as exc:
+            if exc.failed(0):
+                raise InvalidVerificationToken("This verification link has been used or replaced.") from exc
+            if exc.failed(1):
+                raise EmailTaken("Another account verified this address first.") from exc
+            raise ConcurrentUpdate() from exc
+
+    def set_primary(self, new: Email, previous: Email | None, now: str) -> None:
+        """Move the primary flag from `previous` to `new` (verified) and mirror it on the profile:
+        one transaction, so an account never has zero or two primaries."""
+        sub = new.sub
+        names = {"#primary": "primary"}
+        actions: list[TransactItem] = [
+            {
+                "Update": {
+                    "Key": marshal(new.item_key),
+                    "UpdateExpression": "SET #primary = :true",
+                    "ConditionExpression": "verified = :true AND (attribute_not_exists(#primary) OR #primary = :false)",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values(true=True, false=False),
+                }
+            },
+        ]
+        profile_condition = "#status = :active AND attribute_not_exists(primary_email)"
+        profile_values = values(primary={"address": new.address, "verified": True}, now=now, one=1, active=ACTIVE)
+        if previous is not None:
+            actions.append(
+                {
+                    "Update": {
+                        "Key": marshal(previous.item_key),
+                        "UpdateExpression": "SET #primary = :false",
+                        "ConditionExpression": "#primary = :true",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values(true=True, false=False),
+                    }
+                }
+            )
+            profile_condition = "#status = :active AND primary_email.address = :previous"
+            profile_values |= values(previous=previous.address)
+        actions.append(
+            {
+                "Update": {
+                    "Key": marshal(keys.profile_key(sub)),
+                    "UpdateExpression": "SET primary_email = :primary, updated_at = :now, version = version + :one",
+                    "ConditionExpression": profile_condition,
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": profile_values,
+                }
+            }
+        )
+        try:
+            self.table.transact(actions)
+        except TransactionCancelled as exc:
+            raise ConcurrentUpdate("The primary address changed meanwhile; reload and retry.") from exc
+
+    def remove(self, email: Email, primary: Email | None) -> None:
+        """Remove a non-primary address and free its marker. A verified address goes only
+        while a verified primary remains (checked in the same transaction)."""
+        sub = email.sub
+        actions: list[TransactItem] = [
+            {
+                "Delete": {
+                    "Key": marshal(email.item_key),
+                    "ConditionExpression": "attribute_exists(PK) AND "
+                    "(attribute_not_exists(#primary) OR #primary = :false)",
+                    "ExpressionAttributeNames": {"#primary": "primary"},
+                    "ExpressionAttributeValues": values(false=False),
+                }
+            },
+            {
+                "Update": {
+                    "Key": marshal(keys.profile_key(sub)),
+                    "UpdateExpression": "SET email_count = email_count - :one",
+                    "ConditionExpression": "email_count > :zero",
+                    "ExpressionAttributeValues": values(one=1, zero=0),
+                }
+            },
+        ]
+        if email.verified:
+            if primary is None:
+                raise LastVerifiedEmailRemoval("Add and verify another address first.")
+            actions += [
+                {"Delete": {"Key": marshal(email_marker_key(email.key)), **owned_by(sub)}},
+                {
+                    "ConditionCheck": {
+                        "Key": marshal(primary.item_key),
+                        "ConditionExpression": "#primary = :true AND verified = :true",
+                        "ExpressionAttributeNames": {"#primary": "primary"},
+                        "ExpressionAttributeValues": values(true=True),
+                    }
+                },
+            ]
+        try:
+            self.table.transact(actions)
+        except TransactionCancelled as exc:
+            if exc.failed(0) and not email.primary:
+                raise PrimaryEmailRemoval("It became the primary address meanwhile; choose another first.") from exc
+            raise ConcurrentUpdate() from exc
+
+    def erase(self, sub: str) -> None:
+        """Remove every address of the account and free the markers it holds."""
+        emails = self.list(sub)
+        for email in emails:
+            self.table.delete_if_owned(email_marker_key(email.key), sub)
+        self.table.delete_many(email.item_key for email in emails)

@@ -1,0 +1,63 @@
+"""What callers (and producers of usage events) send about spending, and what they see of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+
+from account_billing.core.fields import normalized
+from account_billing.core.models import LAZY
+
+MAX_REQUESTED_LIMIT_CENTS = 100_000_000  # $1,000,000 a month: beyond that, talk to sales
+
+
+class LimitIncreaseRequest(BaseModel):
+    """Ask for a higher monthly spending limit; the limit itself changes only by configuration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    amount_cents: Annotated[int, Strict(), Field(gt=0, le=MAX_REQUESTED_LIMIT_CENTS, examples=[200_000])]
+    reason: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=1000), BeforeValidator(normalized)] = (
+        Field(examples=["Batch jobs at the end of each quarter"])
+    )
+
+
+class UsageRecorded(BaseModel):
+    """The `detail` of a `UsageRecorded` event: a usage charge against an account."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    account: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]
+    amount_cents: Annotated[int, Strict(), Field(ge=0, le=1_000_000_000)]
+    idempotency_id: Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Za-z0-9_.:\-]{1,128}$")]
+
+
+class SpendingView(BaseModel):
+    model_config = LAZY
+
+    month: str = Field(description="The calendar month (UTC) the figures cover", examples=["2026-11"])
+    plan: str
+    spent_cents: int
+    limit_cents: int = Field(description="The plan's monthly spending limit; 0 on the free plan")
+    share_used: float = Field(description="spent / limit, 0 to 1 and beyond; 1 on the free plan once anything is spent")
+    reached: bool
+    reached_at: datetime | None = None
+
+
+class LimitIncreaseView(BaseModel):
+    model_config = LAZY
+
+    id: str
+    amount_cents: int
+    reason: str
+    status: Literal["open"]
+    created_at: datetime
+
+
+class LimitIncreasePage(BaseModel):
+    model_config = LAZY
+
+    requests: list[LimitIncreaseView]
+    next_cursor: str | None

@@ -1,0 +1,72 @@
+"""Stripe in simulator mode: the offline simulator served on the loopback interface (the
+functions reach it through STRIPE_API_BASE, as a stripe-mock would be reached), the stage's
+Prices (the template's plan parameters) seeded in it, and its events delivered, signed, to the
+stack's `POST /v1/webhooks/stripe` with the signing secret that the webhook function reads from
+SSM. (In test mode, Stripe itself delivers; point a Stripe CLI `stripe listen` at the route.)"""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from local.config import HOST
+
+WEBHOOK_PATH = "/v1/webhooks/stripe"
+SECRET_PARAMETER = "StripeWebhookSecretParameter"  # noqa: S105 - a template parameter name
+# (plan, Price id parameter, monthly price parameter)
+PLAN_PARAMETERS = (
+    ("Developer", "DeveloperPriceId", "DeveloperMonthlyPrice"),
+    ("Essential", "EssentialPriceId", "EssentialMonthlyPrice"),
+    ("Professional", "ProfessionalPriceId", "ProfessionalMonthlyPrice"),
+)
+
+
+class SimulatedStripe:
+    """Started with the stack (before its functions: they are given `api_base`), stopped with it."""
+
+    def __init__(self, base_url: str, parameters: Mapping[str, Any], ssm: Callable[[], Any]) -> None:
+        self.base_url = base_url
+        self.parameters = parameters
+        self.ssm = ssm
+        simulator_package = importlib.import_module("stripe_simulator")
+        self.simulator: Any = simulator_package.Simulator()
+        self._server: Any = simulator_package.SimulatorServer(self.simulator, host=HOST)
+        self._delivering = False
+
+    @property
+    def api_base(self) -> str:
+        return str(self._server.url)
+
+    def start(self) -> None:
+        self._server.start()
+        seed_price = importlib.import_module("stripe_simulator.resources.prices").seed_price
+        for name, price_parameter, amount_parameter in PLAN_PARAMETERS:
+            if price_parameter in self.parameters:
+                seed_price(
+                    self.simulator,
+                    str(self.parameters[price_parameter]),
+                    int(self.parameters[amount_parameter]),
+                    name,
+                )
+        if SECRET_PARAMETER not in self.parameters:
+            return
+        secret = "whsec_" + secrets.token_hex(24)
+        self.ssm().put_parameter(
+            Name=str(self.parameters[SECRET_PARAMETER]), Value=secret, Type="SecureString", Overwrite=True
+        )
+        endpoint_type = importlib.import_module("stripe_simulator").WebhookEndpoint
+        self.simulator.add_webhook_endpoint(endpoint_type.http(self.base_url + WEBHOOK_PATH, secret))
+
+    def deliver(self) -> None:
+        """Start delivering events to the webhook (once the stack serves it)."""
+        if self.simulator.webhooks.endpoints:
+            self.simulator.webhooks.start(interval=0.2)
+            self._delivering = True
+
+    def stop(self) -> None:
+        if self._delivering:
+            self.simulator.webhooks.stop()
+            self._delivering = False
+        self._server.stop()
