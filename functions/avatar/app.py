@@ -15,10 +15,10 @@ from account_billing.avatars.storage import AvatarStorage, s3_client
 from account_billing.avatars.store import AvatarStore
 from account_billing.core.api import caller_of, create_resolver, json_response, no_content, responses
 from account_billing.core.observability import logger, metrics
+from account_billing.core.ratelimit_windows import WindowCounters
 from account_billing.core.settings import get_settings
 from account_billing.core.table import Table
 from account_billing.core.wiring import dynamodb_client, per_container
-from account_billing.ratelimit_windows import WindowCounters
 
 app = create_resolver()
 

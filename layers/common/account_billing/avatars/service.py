@@ -13,7 +13,7 @@ from account_billing.core.clock import Clock, timestamp, utc_now
 from account_billing.core.errors import TooManyRequests
 from account_billing.core.identity import Caller
 from account_billing.core.observability import metrics
-from account_billing.ratelimit_windows import LimitReached, WindowCounters, WindowLimit
+from account_billing.core.ratelimit_windows import LimitReached, WindowCounters, WindowLimit
 
 # After the form expires, an upload sent just in time still has this long to land and be
 # checked; past it, the avatar stops showing as pending.

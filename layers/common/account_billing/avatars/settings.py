@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..ratelimit_windows import WindowLimit
-from ..wiring import per_container
+from account_billing.core.ratelimit_windows import WindowLimit
+from account_billing.core.wiring import per_container
 
 # Upload forms an account may ask for in an hour, unless the template says otherwise: a
 # person choosing a picture needs a handful; each form can put 20 MB through the validator.

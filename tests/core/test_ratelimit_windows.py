@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from account_billing.data.table import Table
-from account_billing.ratelimit_windows import (
+from account_billing.core.ratelimit_windows import (
     EXPIRY_GRACE,
     LimitReached,
     WindowCounters,
     WindowLimit,
     window_of,
 )
-from account_billing.settings import get_settings
-from account_billing.wiring import dynamodb_client
+from account_billing.core.settings import get_settings
+from account_billing.core.table import Table
+from account_billing.core.wiring import dynamodb_client
 from tests.support import table
 
 HOURLY = WindowLimit(scope="avatar-form", limit=2, window=timedelta(hours=1))

@@ -8,17 +8,20 @@ slots between them, and nothing is read first. A refused event is not counted.
 
 Windows are aligned to the epoch (an hour's window starts on the hour), so a burst straddling
 two windows may take up to twice the limit in a short time; over any window, never more.
+
+The counters' DynamoDB access is `ratelimit_store`'s.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .data.keys import Key
-from .data.table import ConditionFailed, Table, values
+from account_billing.core.clock import Clock, utc_now
+from account_billing.core.keys import Key
+from account_billing.core.ratelimit_store import WindowStore, window_key
+from account_billing.core.table import Table
 
 # A window's item outlives its window by this much before TTL removes it (TTL deletion is
 # lazy anyway: an expired item may linger for a while, and its window is long over).
@@ -58,7 +61,7 @@ def window_of(limit: WindowLimit, subject: str, now: datetime) -> Window:
     started = datetime.fromtimestamp(start, tz=UTC)
     ends_at = started + limit.window
     return Window(
-        key={"PK": f"LIMIT#{limit.scope}#{subject}", "SK": started.isoformat().replace("+00:00", "Z")},
+        key=window_key(limit.scope, subject, started.isoformat().replace("+00:00", "Z")),
         ends_at=ends_at,
         expires_at=int((ends_at + EXPIRY_GRACE).timestamp()),
     )
@@ -76,23 +79,16 @@ class LimitReached(Exception):
 class WindowCounters:
     """The counters of the service's table."""
 
-    def __init__(self, table: Table, clock: Callable[[], datetime] | None = None) -> None:
-        self.table = table
-        self.clock = clock or (lambda: datetime.now(UTC))
+    def __init__(self, table: Table, clock: Clock = utc_now) -> None:
+        self.store = WindowStore(table)
+        self.clock = clock
 
     def count(self, limit: WindowLimit, subject: str) -> int:
         """Count one event of `subject` (one UpdateItem); returns how many the window holds now.
         Raises `LimitReached`, counting nothing, when it already holds `limit.limit`."""
         now = self.clock()
         window = window_of(limit, subject, now)
-        try:
-            item = self.table.update(
-                window.key,
-                UpdateExpression="ADD #count :one SET expires_at = if_not_exists(expires_at, :expires)",
-                ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
-                ExpressionAttributeNames={"#count": "count"},
-                ExpressionAttributeValues=values(one=1, limit=limit.limit, expires=window.expires_at),
-            )
-        except ConditionFailed as exc:
-            raise LimitReached(limit, window.retry_after(now)) from exc
-        return int(item["count"])
+        counted = self.store.take(window.key, limit.limit, window.expires_at)
+        if counted is None:
+            raise LimitReached(limit, window.retry_after(now))
+        return counted
