@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import stripe
 
 from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.errors import RESOURCE_MISSING, refused_with
 from account_billing.billing.stripe.results import InvoicePreview, StripeInvoice
+
+if TYPE_CHECKING:
+    from stripe.params import InvoiceCreatePreviewParams, InvoiceCreatePreviewParamsSubscriptionDetailsItem
 
 
 class Invoices:
@@ -38,8 +41,10 @@ class Invoices:
         proration_behavior: str = "none",
     ) -> InvoicePreview:
         """Stripe's preview of the invoice a change would produce."""
-        item: dict[str, Any] = {"price": price_id} | ({"id": item_id} if item_id else {})
-        params: Any = {
+        item: InvoiceCreatePreviewParamsSubscriptionDetailsItem = {"price": price_id}
+        if item_id:
+            item["id"] = item_id
+        params: InvoiceCreatePreviewParams = {
             "customer": customer_id,
             "subscription_details": {"items": [item], "proration_behavior": proration_behavior},
         }

@@ -3,13 +3,16 @@ SubscriptionSchedule), cancelling at the period end, and reading them back."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import stripe
 
 from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.errors import RESOURCE_MISSING, unless_refused_with
 from account_billing.billing.stripe.results import StripeSchedule, StripeSubscription
+
+if TYPE_CHECKING:
+    from stripe.params import SubscriptionScheduleUpdateParams
 
 
 def _subscription(obj: stripe.Subscription) -> StripeSubscription:
@@ -101,15 +104,16 @@ class Subscriptions:
             )
         )
         phase = schedule.phases[0]
-        phases: Any = [
-            {"items": [{"price": current_price}], "start_date": phase.start_date, "end_date": phase.end_date},
-            {"items": [{"price": new_price}], "iterations": 1},
-        ]
+        params: SubscriptionScheduleUpdateParams = {
+            "phases": [
+                {"items": [{"price": current_price}], "start_date": phase.start_date, "end_date": phase.end_date},
+                {"items": [{"price": new_price}], "duration": {"interval": "month", "interval_count": 1}},
+            ],
+            "end_behavior": "release",
+        }
         updated = self.api.call(
             lambda c: c.v1.subscription_schedules.update(
-                schedule.id,
-                {"phases": phases, "end_behavior": "release"},
-                {"idempotency_key": f"{idempotency_key}-phases"},
+                schedule.id, params, {"idempotency_key": f"{idempotency_key}-phases"}
             )
         )
         return StripeSchedule.from_dict(updated.to_dict())
