@@ -12,12 +12,15 @@ from typing import Any
 import pytest
 import stripe
 
-from account_billing.billing.gateway import SIMULATOR_KEY, StripeGateway, stripe_client
-from account_billing.errors import CardDeclined
+from account_billing.billing.errors import CardDeclined
+from account_billing.billing.stripe.api import StripeApi
+from account_billing.billing.stripe.client import stripe_client
+from account_billing.billing.stripe.gateway import StripeGateway
 from stripe_simulator import Clock, Simulator, WebhookEndpoint
 from stripe_simulator.resources import ROUTES
 from stripe_simulator.routing import Route
 from stripe_simulator.shapes import problems
+from tests.support.stripe import TEST_KEY
 
 START = 1_790_000_000  # 2026-09-21T14:13:20Z
 
@@ -29,8 +32,8 @@ class Run:
         self.sim = Simulator(Clock(START, frozen=True), record=True)
         self.deliveries: list[dict[str, Any]] = []
         self.endpoint = self.sim.add_webhook_endpoint(WebhookEndpoint(self._receive))
-        self.client = stripe_client(SIMULATOR_KEY, http_client=self.sim.http_client())
-        self.gateway = StripeGateway(self.client, sleep=lambda _: None)
+        self.client = stripe_client(TEST_KEY, http_client=self.sim.http_client())
+        self.gateway = StripeGateway(StripeApi(self.client, sleep=lambda _: None))
 
     def _receive(self, body: bytes, headers: dict[str, str]) -> int:
         stripe.Webhook.construct_event(body.decode(), headers["Stripe-Signature"], self.endpoint.secret)
@@ -52,7 +55,7 @@ class Run:
 def _cards_and_holds(run: Run, customer: str) -> str:
     """Collect cards (SetupIntents, attach, detach), hold and release money, decline, 3-D Secure."""
     gateway, client = run.gateway, run.client
-    assert gateway.create_setup_intent(customer).startswith("seti_")
+    assert gateway.cards.setup_intent(customer).startswith("seti_")
     collected = client.v1.setup_intents.create({"customer": customer, "usage": "off_session"})
     confirmed = client.v1.setup_intents.confirm(collected.id, {"payment_method": "pm_card_mastercard"})
     assert client.v1.setup_intents.retrieve(confirmed.id).status == "succeeded"
@@ -64,16 +67,16 @@ def _cards_and_holds(run: Run, customer: str) -> str:
             {"customer": customer, "payment_method": "pm_card_chargeDeclined", "confirm": True}
         )
 
-    card = gateway.attach("pm_card_visa", customer)
-    assert gateway.payment_method(card.payment_method_id).last4 == "4242"
-    gateway.set_default_payment_method(customer, card.payment_method_id)
+    card = gateway.cards.attach("pm_card_visa", customer)
+    assert gateway.cards.payment_method(card.payment_method_id).last4 == "4242"
+    gateway.customers.set_default_payment_method(customer, card.payment_method_id)
     with pytest.raises(CardDeclined):
-        gateway.attach("pm_card_chargeDeclinedInsufficientFunds", customer)
+        gateway.cards.attach("pm_card_chargeDeclinedInsufficientFunds", customer)
     client.v1.payment_methods.create({"type": "card", "card": {"token": "tok_amex"}})
     client.v1.payment_methods.list({"customer": customer})
     client.v1.customers.payment_methods.list(customer, {"type": "card"})
 
-    hold = gateway.authorize(
+    hold = gateway.holds.authorize(
         hold_id="hold-1",
         account_key="acct-1",
         customer_id=customer,
@@ -82,10 +85,10 @@ def _cards_and_holds(run: Run, customer: str) -> str:
         currency="usd",
     )
     assert hold.status == "authorized"
-    assert gateway.find_authorization(customer, "hold-1", START - 60) == hold
-    assert gateway.release(hold.payment_intent_id, hold_id="hold-1", attempt=1).outcome == "canceled"
+    assert gateway.holds.find_authorization(customer, "hold-1", START - 60) == hold
+    assert gateway.holds.release(hold.payment_intent_id, hold_id="hold-1", attempt=1).outcome == "canceled"
 
-    captured = gateway.authorize(
+    captured = gateway.holds.authorize(
         hold_id="hold-2",
         account_key="acct-1",
         customer_id=customer,
@@ -95,11 +98,11 @@ def _cards_and_holds(run: Run, customer: str) -> str:
     )
     intent = client.v1.payment_intents.capture(captured.payment_intent_id, {"amount_to_capture": 4000})
     client.v1.charges.retrieve(str(intent.latest_charge))
-    assert gateway.release(captured.payment_intent_id, hold_id="hold-2", attempt=1).outcome == "refunded"
+    assert gateway.holds.release(captured.payment_intent_id, hold_id="hold-2", attempt=1).outcome == "refunded"
     client.v1.refunds.retrieve(client.v1.refunds.list({"payment_intent": intent.id}).data[0].id)
 
-    secure = gateway.attach("pm_card_threeDSecureRequired", customer)
-    asking = gateway.authorize(
+    secure = gateway.cards.attach("pm_card_threeDSecureRequired", customer)
+    asking = gateway.holds.authorize(
         hold_id="hold-3",
         account_key="acct-1",
         customer_id=customer,
@@ -109,16 +112,16 @@ def _cards_and_holds(run: Run, customer: str) -> str:
     )
     assert asking.status == "requires_action"
     run.sim.authenticate(asking.payment_intent_id)
-    assert gateway.authorization(asking.payment_intent_id).status == "authorized"
+    assert gateway.holds.authorization(asking.payment_intent_id).status == "authorized"
     manual = client.v1.payment_intents.create(
         {"amount": 900, "currency": "usd", "customer": customer, "capture_method": "manual"}
     )
     client.v1.payment_intents.confirm(manual.id, {"payment_method": secure.payment_method_id})
     client.v1.payment_intents.cancel(manual.id, {"cancellation_reason": "abandoned"})
 
-    failing = gateway.attach("pm_card_chargeCustomerFail", customer)
+    failing = gateway.cards.attach("pm_card_chargeCustomerFail", customer)
     with pytest.raises(CardDeclined):
-        gateway.authorize(
+        gateway.holds.authorize(
             hold_id="hold-4",
             account_key="acct-1",
             customer_id=customer,
@@ -126,7 +129,7 @@ def _cards_and_holds(run: Run, customer: str) -> str:
             amount=5000,
             currency="usd",
         )
-    gateway.detach(secure.payment_method_id)
+    gateway.cards.detach(secure.payment_method_id)
     return failing.payment_method_id
 
 
@@ -143,52 +146,52 @@ def _subscriptions_and_invoices(run: Run, customer: str, failing_card: str) -> N
     client.v1.prices.list({"product": product.id, "active": True})
     client.v1.prices.retrieve(small.id)
     client.v1.products.retrieve(product.id)
-    card = gateway.customer(customer)["invoice_settings"]["default_payment_method"]
+    card = str(client.v1.customers.retrieve(customer).invoice_settings.default_payment_method)
+    subscriptions, invoices = gateway.subscriptions, gateway.invoices
 
-    assert gateway.preview_invoice(customer, price_id=small.id)["amount_due"] == 1000
-    sub = gateway.create_subscription(
+    assert invoices.preview(customer, price_id=small.id).amount_due == 1000
+    sub = subscriptions.create(
         customer_id=customer, price_id=small.id, account_key="acct-1", payment_method_id=card, idempotency_key="s1"
     )
-    item = sub["items"]["data"][0]["id"]
     run.advance(10)
-    gateway.preview_invoice(
-        customer, price_id=large.id, subscription_id=sub["id"], item_id=item, proration_behavior="always_invoice"
+    invoices.preview(
+        customer, price_id=large.id, subscription_id=sub.id, item_id=sub.item_id, proration_behavior="always_invoice"
     )
-    gateway.change_subscription_price(sub["id"], item, large.id, card, "up-1")
+    subscriptions.change_price(sub.id, sub.item_id, large.id, card, "up-1")
 
-    scheduled = gateway.schedule_price_change(sub["id"], large.id, small.id, "down-1")
-    assert gateway.schedule(scheduled["id"])["phases"][1]["items"][0]["price"] == small.id
-    gateway.release_schedule(scheduled["id"])
-    gateway.set_cancel_at_period_end(sub["id"], True, "cancel-1")
-    gateway.set_cancel_at_period_end(sub["id"], False, "cancel-1-undo")
-    gateway.schedule_price_change(sub["id"], large.id, small.id, "down-2")
+    scheduled = subscriptions.schedule_price_change(sub.id, large.id, small.id, "down-1")
+    assert subscriptions.schedule(scheduled.id).phases[1].price_id == small.id
+    subscriptions.release_schedule(scheduled.id)
+    subscriptions.set_cancel_at_period_end(sub.id, True, "cancel-1")
+    subscriptions.set_cancel_at_period_end(sub.id, False, "cancel-1-undo")
+    subscriptions.schedule_price_change(sub.id, large.id, small.id, "down-2")
     run.advance(25)  # the period ends: Small from now on, renewed at its price
-    assert gateway.subscription(sub["id"])["items"]["data"][0]["price"]["id"] == small.id
+    assert subscriptions.retrieve(sub.id).price_id == small.id
 
-    client.v1.subscriptions.update(sub["id"], {"default_payment_method": failing_card})
+    client.v1.subscriptions.update(sub.id, {"default_payment_method": failing_card})
     run.advance(31)  # the renewal fails: past_due
-    unpaid = gateway.invoice(str(gateway.subscription(sub["id"])["latest_invoice"]))
+    unpaid = invoices.retrieve(str(client.v1.subscriptions.retrieve(sub.id).latest_invoice))
     assert unpaid is not None
-    assert unpaid["status"] == "open"
-    client.v1.invoices.pay(unpaid["id"], {"payment_method": card})
-    assert gateway.subscriptions_of(customer)[0]["status"] == "active"
-    gateway.invoices(customer)
-    client.v1.invoices.list({"customer": customer, "subscription": sub["id"], "status": "paid"})
+    assert unpaid.status == "open"
+    client.v1.invoices.pay(unpaid.id, {"payment_method": card})
+    assert subscriptions.of_customer(customer)[0].status == "active"
+    invoices.of_customer(customer)
+    client.v1.invoices.list({"customer": customer, "subscription": sub.id, "status": "paid"})
 
     manual = client.v1.invoices.create({"customer": customer, "auto_advance": False})
     client.v1.invoices.finalize_invoice(manual.id)
     client.v1.invoices.mark_uncollectible(manual.id)
     client.v1.invoices.void_invoice(manual.id)
 
-    assert gateway.active_subscriptions(customer) == [sub["id"]]
-    client.v1.subscriptions.retrieve(sub["id"])
-    gateway.cancel_subscription(sub["id"])
+    assert subscriptions.ids_of(customer) == [sub.id]
+    client.v1.subscriptions.retrieve(sub.id)
+    subscriptions.cancel(sub.id)
     client.v1.subscriptions.list({"customer": customer, "status": "all"})
 
 
 def test_every_object_of_a_whole_lifecycle_has_the_pinned_versions_shape() -> None:
     run = Run()
-    customer = run.gateway.create_customer("acct-1", "customer-acct-1")
+    customer = run.gateway.customers.create("acct-1", "customer-acct-1")
     run.client.v1.customers.update(customer, {"email": "ada@example.com", "name": "Ada"})
     failing_card = _cards_and_holds(run, customer)
     _subscriptions_and_invoices(run, customer, failing_card)
@@ -196,7 +199,7 @@ def test_every_object_of_a_whole_lifecycle_has_the_pinned_versions_shape() -> No
     with pytest.raises(stripe.InvalidRequestError):  # an error body is a shape too
         run.client.v1.invoices.retrieve("in_missing")
     assert run.sim.webhooks.deliver_pending() == len(run.sim.events())
-    run.gateway.delete_customer(customer)
+    run.gateway.customers.delete(customer)
     run.client.v1.customers.retrieve(customer)
 
     found = [f"{where}: {problem}" for where, body in run.bodies() for problem in problems(body)]

@@ -182,15 +182,15 @@ def test_events_and_webhook_subscriptions_are_limited_to_the_versions_event_type
 
 
 def test_the_webhook_function_expects_only_event_types_of_the_pinned_version() -> None:
-    from account_billing.billing import stripe_events, webhook_events  # noqa: PLC0415
+    from account_billing.billing.webhooks import payment_intents, service  # noqa: PLC0415
 
     expected = (
-        webhook_events.INVOICE_EVENTS
-        | webhook_events.SUBSCRIPTION_EVENTS
-        | webhook_events.SCHEDULE_EVENTS
-        | webhook_events.HOLD_EVENTS
-        | webhook_events.LOGGED_ONLY
-        | set(stripe_events.HANDLED)
+        service.INVOICE_EVENTS
+        | service.SUBSCRIPTION_EVENTS
+        | service.SCHEDULE_EVENTS
+        | service.HOLD_EVENTS
+        | service.LOGGED_ONLY
+        | set(payment_intents.HANDLED)
     )
 
     assert sorted(expected - sdk.event_types()) == []
