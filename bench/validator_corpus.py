@@ -25,7 +25,7 @@ from PIL import Image
 
 from account_billing.avatars import images
 from account_billing.avatars.validation import INSPECTION_SECONDS, Accepted, size_verdict, within_time_budget
-from tests.avatars import corpus
+from tests.support import corpus
 
 ROUNDS = 5
 MEASURABLE = 0.5  # MiB: below this a resident-set difference is noise

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from local.stack import LocalStack
-from tests.avatars import corpus
 from tests.e2e.conftest import Caller, wait_for
+from tests.support import corpus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from account_billing.data.table import Table
+from account_billing.core.table import Table
 from tests.support.dynamodb_limits import (
     MAX_ITEM_BYTES,
     Violation,
