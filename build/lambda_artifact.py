@@ -41,7 +41,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 PYTHON_VERSION = (3, 13)  # Lambda's runtime: the bytecode is for exactly this version
 REQUIREMENTS = "requirements.txt"
@@ -153,7 +153,7 @@ class EnvironmentSource:
         from packaging.markers import default_environment  # noqa: PLC0415
         from packaging.requirements import Requirement  # noqa: PLC0415
 
-        environment = default_environment()
+        environment = cast("dict[str, str]", default_environment())  # a TypedDict of strings
         copied: set[str] = set()
         expanded: set[tuple[str, frozenset[str]]] = set()
         pending = [(Requirement(line), frozenset({""})) for line in requirements]

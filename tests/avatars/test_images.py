@@ -177,7 +177,10 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records (and fails) every decode of a file's pixels: each goes through Pillow's `load`.
     Images made in memory (the corpus being encoded) load as usual."""
     calls: list[str] = []
-    loads = {Image.Image: Image.Image.load, ImageFile.ImageFile: ImageFile.ImageFile.load}
+    loads: dict[type[Image.Image], Callable[[Any], Any]] = {
+        Image.Image: Image.Image.load,
+        ImageFile.ImageFile: ImageFile.ImageFile.load,
+    }
 
     def guarded(cls: type[Image.Image]) -> Callable[[Image.Image], Any]:
         def load(self: Image.Image) -> Any:

@@ -46,13 +46,15 @@ def visibility(api: httpx.Client) -> str:
 )
 def test_an_if_match_that_names_none_of_our_tags_fails_the_precondition(api: httpx.Client, if_match: str) -> None:
     # (found: `version IN ()` or a number DynamoDB cannot hold, or int("²"): 500)
-    response = api.put("/v1/account/visibility", json={"visibility": "public"}, headers={"if-match": if_match.encode()})
+    response = api.put(
+        "/v1/account/visibility", json={"visibility": "public"}, headers={b"if-match": if_match.encode()}
+    )
     assert (response.status_code, problem_type(response)) == (412, "precondition-failed")
     assert visibility(api) == "private"  # nothing changed
 
 
 def test_a_profile_update_with_a_superscript_version_fails_the_precondition(api: httpx.Client) -> None:
-    response = api.patch("/v1/account/profile", json={"bio": "x"}, headers={"if-match": '"v²"'.encode()})
+    response = api.patch("/v1/account/profile", json={"bio": "x"}, headers={b"if-match": '"v²"'.encode()})
     assert (response.status_code, problem_type(response)) == (412, "precondition-failed")
 
 

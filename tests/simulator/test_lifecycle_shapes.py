@@ -146,7 +146,9 @@ def _subscriptions_and_invoices(run: Run, customer: str, failing_card: str) -> N
     client.v1.prices.list({"product": product.id, "active": True})
     client.v1.prices.retrieve(small.id)
     client.v1.products.retrieve(product.id)
-    card = str(client.v1.customers.retrieve(customer).invoice_settings.default_payment_method)
+    invoice_settings = client.v1.customers.retrieve(customer).invoice_settings
+    assert invoice_settings is not None
+    card = str(invoice_settings.default_payment_method)
     subscriptions, invoices = gateway.subscriptions, gateway.invoices
 
     assert invoices.preview(customer, price_id=small.id).amount_due == 1000

@@ -160,7 +160,7 @@ class Recorder:
 
     def install(self) -> None:
         """Hook every botocore session made from now on, and the ones that exist already."""
-        handlers = [
+        handlers: list[tuple[str, Callable[..., Any]]] = [
             ("before-parameter-build", self.before_parameter_build),
             ("creating-client-class.s3", self.wrap_presigned_post),
         ]

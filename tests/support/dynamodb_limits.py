@@ -29,6 +29,7 @@ import boto3
 import botocore.handlers
 import moto.dynamodb.parsing
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from local.config import ACCOUNT_ID
 
@@ -362,7 +363,8 @@ def before_call(model: Any, params: Mapping[str, Any], context: Mapping[str, Any
     try:
         check_request(model.name, request, moto_key_schema(str(context.get("client_region") or "")))
     except Violation as violation:
-        response = AWSResponse(params.get("url", ""), 400, {"x-amzn-ErrorType": "ValidationException"}, None)
+        headers = HTTPHeaders.from_dict({"x-amzn-ErrorType": "ValidationException"})
+        response = AWSResponse(params.get("url", ""), 400, headers, None)
         parsed = {
             "Error": {"Code": "ValidationException", "Message": str(violation)},
             "ResponseMetadata": {"HTTPStatusCode": 400, "HTTPHeaders": {}, "RetryAttempts": 0},
@@ -371,7 +373,7 @@ def before_call(model: Any, params: Mapping[str, Any], context: Mapping[str, Any
     return None
 
 
-_HANDLER = ("before-call.dynamodb", before_call)
+_HANDLER: tuple[str, Callable[..., Any]] = ("before-call.dynamodb", before_call)
 
 
 def install() -> None:

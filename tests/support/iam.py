@@ -19,7 +19,7 @@ import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -116,7 +116,7 @@ class Unevaluable(Exception):
     """A condition operator or key this evaluator does not know."""
 
 
-_STRING_OPERATORS = {
+_STRING_OPERATORS: dict[str, Callable[[str, str], bool]] = {
     "StringEquals": lambda want, have: want == have,
     "StringNotEquals": lambda want, have: want != have,
     "StringEqualsIgnoreCase": lambda want, have: want.lower() == have.lower(),

@@ -25,7 +25,7 @@ import json
 import sys
 import time
 import traceback
-from importlib import _bootstrap_external  # type: ignore[attr-defined]
+from importlib import _bootstrap_external
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ def _recording_source_to_code(self: Any, data: bytes, path: str, *, _optimize: i
     return _source_to_code(self, data, path, _optimize=_optimize)
 
 
-_bootstrap_external.SourceLoader.source_to_code = _recording_source_to_code
+_bootstrap_external.SourceLoader.source_to_code = _recording_source_to_code  # type: ignore[method-assign,assignment]
 
 
 class Context:

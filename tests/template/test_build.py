@@ -216,7 +216,8 @@ class Stack:
         self.provisioned: Provisioned = provisioner.provision(api_id="artifacts", api_endpoint="http://127.0.0.1")
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.url)
+        session: Any = self.session  # any service the template names
+        return session.client(service, endpoint_url=self.url)
 
     def environment(self, logical_id: str, spec: FunctionSpec, task: Path) -> dict[str, str]:
         """The function's environment as the template gives it, and what Lambda's runtime adds."""
