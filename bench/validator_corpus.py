@@ -1,4 +1,4 @@
-"""The avatar validator's worst-case work on the adversarial corpus (tests/avatars/corpus.py):
+"""The avatar validator's worst-case work on the adversarial corpus (tests/support/corpus.py):
 for each file, the time and the peak memory of the validator's inspection (structure, bounds,
 decode, re-encode, under its time budget), each as a ratio to decoding a plain photo of the
 same pixel count with Pillow, measured side by side in this run.

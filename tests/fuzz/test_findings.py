@@ -196,7 +196,7 @@ class KnownDefect(AssertionError):
 @pytest.mark.xfail(
     raises=KnownDefect,
     strict=True,
-    reason="issue 11: the attach idempotency key is per card, not per request (billing/gateway.py); "
+    reason="issue 11: the attach idempotency key is per card, not per request (billing/stripe/cards.py); "
     "when this passes, drop this mark and the workaround in test_api_fuzz.py",
 )
 def test_a_card_added_removed_and_added_again_is_on_the_account(api: httpx.Client) -> None:
