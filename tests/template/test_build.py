@@ -282,12 +282,13 @@ def runs(artifacts: Artifacts) -> Iterator[dict[str, dict[str, Any]]]:
     try:
         ssm = stack.client("ssm")
         webhook_secret = f"whsec_{secrets.token_hex(16)}"
-        ssm.put_parameter(
-            Name=stack.parameters["StripeWebhookSecretParameter"], Value=webhook_secret, Type="SecureString"
-        )
-        ssm.put_parameter(
-            Name=stack.parameters["StripeSecretKeyParameter"], Value="sk_test_unreachable", Type="SecureString"
-        )
+        # The stage's parameter names, which a local stack run earlier in this process (moto's
+        # state is per process) may have put already: this run's values replace them.
+        for name, value in (
+            (stack.parameters["StripeWebhookSecretParameter"], webhook_secret),
+            (stack.parameters["StripeSecretKeyParameter"], "sk_test_unreachable"),
+        ):
+            ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
         reports: dict[str, dict[str, Any]] = {}
         upload: dict[str, str] = {}
         for sample in SAMPLES:
