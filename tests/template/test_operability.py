@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from local.template import ROOT, http_routes, load_template, resources
 from tests.support.emf import SERVICE, code_metrics
+from tests.support.operability import dead_letter_queues, target
 from tests.support.sam import transformed_template
 
 # The route groups: the routes of one function each. A function that takes HTTP routes and is
@@ -32,8 +32,6 @@ ROUTE_GROUPS = {
     "SpendingFunction": "spending",
     "StripeWebhookFunction": "webhooks",
 }
-# Where a queue becomes a dead-letter queue: anything under these keys that names a queue.
-DEAD_LETTER_KEYS = {"DeadLetterConfig", "OnFailure", "RedrivePolicy", "deadLetterTargetArn", "DeadLetterTargetArn"}
 # The access log's variables: ids, route, status, latencies, errors, size, and the caller's
 # sub. Never a header, a token, the path (it holds emails and User IDs) or an address.
 ACCESS_LOG_VARIABLES = {
@@ -64,16 +62,6 @@ def transformed() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- reading alarms
-def _target(value: Any) -> str | None:
-    """The logical id a `Ref` or `Fn::GetAtt` names."""
-    if isinstance(value, dict) and "Ref" in value:
-        return str(value["Ref"])
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        arg = value["Fn::GetAtt"]
-        return str(arg[0] if isinstance(arg, list) else arg.split(".", 1)[0])
-    return None
-
-
 def _metric_stats(props: dict[str, Any]) -> list[dict[str, Any]]:
     """Each metric an alarm reads: namespace, name, dimensions (name → raw value), statistic."""
     if "Metrics" not in props:
@@ -108,33 +96,9 @@ def _alarms_on(template: dict[str, Any], namespace: str, name: str, **dims: str)
         for stat in _metric_stats(props):
             if (stat["namespace"], stat["name"]) != (namespace, name):
                 continue
-            if all(_target(stat["dims"].get(k)) == v or stat["dims"].get(k) == v for k, v in dims.items()):
+            if all(target(stat["dims"].get(k)) == v or stat["dims"].get(k) == v for k, v in dims.items()):
                 found.append(props)
                 break
-    return found
-
-
-def _walk(value: Any) -> Iterator[Any]:
-    yield value
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item)
-
-
-def dead_letter_queues(template: dict[str, Any]) -> set[str]:
-    """Every queue that is a dead-letter queue: named so, or the target of a DeadLetterConfig,
-    an OnFailure destination or a RedrivePolicy anywhere in the template."""
-    queues = set(resources(template, "AWS::SQS::Queue"))
-    found = {q for q in queues if re.search(r"DeadLetter|Dlq|DLQ", q)}
-    for resource in template["Resources"].values():
-        for node in _walk(resource.get("Properties", {})):
-            if isinstance(node, dict):
-                for key, value in node.items():
-                    if key in DEAD_LETTER_KEYS:
-                        found |= {t for t in map(_target, _walk(value)) if t in queues}
     return found
 
 
@@ -223,7 +187,7 @@ def _route_metrics(props: dict[str, Any], name: str, stat: str) -> set[str]:
         s["dims"]["Route"]
         for s in _metric_stats(props)
         if (s["namespace"], s["name"], s["stat"]) == ("AWS/ApiGateway", name, stat)
-        and _target(s["dims"].get("ApiId")) == "HttpApi"
+        and target(s["dims"].get("ApiId")) == "HttpApi"
         and s["dims"].get("Stage") == STAGE
     }
 
@@ -258,7 +222,7 @@ def test_every_route_group_has_a_5xx_rate_and_a_p99_latency_alarm(template: dict
 
 def _alarms_reads(props: dict[str, Any], namespace: str, name: str, function: str) -> bool:
     return any(
-        (s["namespace"], s["name"]) == (namespace, name) and _target(s["dims"].get("FunctionName")) == function
+        (s["namespace"], s["name"]) == (namespace, name) and target(s["dims"].get("FunctionName")) == function
         for s in _metric_stats(props)
     )
 
@@ -294,7 +258,7 @@ def test_thresholds_are_parameters_with_production_defaults(template: dict[str, 
         threshold = props["Threshold"]
         if structural:
             continue  # "not empty" and "80% of the timeout" are what these alarms mean
-        if _target(threshold) not in parameters or "Default" not in parameters[_target(threshold)]:
+        if target(threshold) not in parameters or "Default" not in parameters[target(threshold)]:
             problems.append(f"{name}: threshold {threshold} is not a parameter with a default")
         for query in props.get("Metrics", []):
             expression = query.get("Expression", "")
@@ -376,9 +340,9 @@ def test_every_log_group_expires_and_the_api_logs_to_one(transformed: dict[str, 
 
     assert [name for name, g in groups.items() if "RetentionInDays" not in g["Properties"]] == []
     settings = template["Resources"]["HttpApi"]["Properties"]["AccessLogSettings"]
-    assert _target(settings["DestinationArn"]) in groups
+    assert target(settings["DestinationArn"]) in groups
     [stage] = resources(transformed, "AWS::ApiGatewayV2::Stage").values()
-    assert _target(stage["Properties"]["AccessLogSettings"]["DestinationArn"]) == "HttpApiAccessLogGroup"
+    assert target(stage["Properties"]["AccessLogSettings"]["DestinationArn"]) == "HttpApiAccessLogGroup"
 
 
 def test_the_access_log_is_json_keyed_by_request_id_and_keeps_no_token(template: dict[str, Any]) -> None:
@@ -437,7 +401,7 @@ def test_emails_go_through_a_configuration_set_whose_events_the_email_alarms_rea
     event_destination = destination["Properties"]["EventDestination"]
     [dimension] = event_destination["CloudWatchDestination"]["DimensionConfigurations"]
 
-    assert _target(environment["EMAIL_CONFIGURATION_SET"]) == "EmailConfigurationSet"
+    assert target(environment["EMAIL_CONFIGURATION_SET"]) == "EmailConfigurationSet"
     assert {"send", "bounce", "complaint"} <= set(event_destination["MatchingEventTypes"])
     for metric in ("Bounce", "Complaint"):
         assert _alarms_on(template, "AWS/SES", metric, **{dimension["DimensionName"]: "EmailConfigurationSet"})
