@@ -23,11 +23,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from local.config import MAX_LAMBDA_PAYLOAD_BYTES
 
@@ -122,6 +122,30 @@ def _on_path(directory: Path) -> Iterator[None]:
         sys.path.remove(entry)
 
 
+@contextmanager
+def _powertools_environment() -> Iterator[None]:
+    """Powertools takes the metrics namespace, the service and the log level from the
+    environment when the shared package is imported: in Lambda, by each container with its own
+    function's values. In this process the package is imported once, so its Metrics and Logger
+    take the invoked function's values for the invocation (and give back what they had)."""
+    module = sys.modules.get("account_billing.core.observability")
+    provider = getattr(getattr(module, "metrics", None), "provider", None)
+    name = getattr(getattr(module, "logger", None), "name", None)
+    if provider is None or name is None:
+        yield
+        return
+    logger = logging.getLogger(name)
+    saved = provider.namespace, provider.service, logger.level
+    provider.namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
+    provider.service = os.environ.get("POWERTOOLS_SERVICE_NAME")
+    logger.setLevel((os.environ.get("POWERTOOLS_LOG_LEVEL") or "INFO").upper())
+    try:
+        yield
+    finally:
+        provider.namespace, provider.service, level = saved
+        logger.setLevel(level)
+
+
 def _reset_containers() -> None:
     for module_name, function in CONTAINER_RESETS:
         module = sys.modules.get(module_name)
@@ -129,8 +153,16 @@ def _reset_containers() -> None:
             getattr(module, function)()
 
 
+class InvocationObserver(Protocol):
+    """Sees each invocation as CloudWatch would (`local.telemetry`): around it, its output."""
+
+    def invocation(self, function: LocalFunction, context: LambdaContext) -> AbstractContextManager[None]: ...
+
+
 class FunctionRuntime:
     """Loads and invokes the functions of one stack."""
+
+    observer: InvocationObserver | None = None
 
     def __init__(
         self,
@@ -167,7 +199,12 @@ class FunctionRuntime:
 
     @contextmanager
     def _container(self, function: LocalFunction) -> Iterator[None]:
-        with _INVOKE_LOCK, _environment(self.environment_of(function)), _on_path(function.code_dir):
+        with (
+            _INVOKE_LOCK,
+            _environment(self.environment_of(function)),
+            _on_path(function.code_dir),
+            _powertools_environment(),
+        ):
             key = (self.stack, function.logical_id)
             if _last_container[0] != key:
                 _reset_containers()
@@ -244,8 +281,10 @@ class FunctionRuntime:
                 deadline=time.monotonic() + function.timeout,
             )
             started = time.monotonic()
+            observed = self.observer.invocation(function, context) if self.observer else nullcontext()
             try:
-                result = self._handlers[logical_id](json.loads(payload), context)
+                with observed:
+                    result = self._handlers[logical_id](json.loads(payload), context)
             except Exception as exc:
                 log.exception("%s raised (request %s)", logical_id, context.aws_request_id)
                 raise InvocationError(f"{logical_id} raised {type(exc).__name__}") from exc

@@ -30,6 +30,7 @@ from local.apigw import (
 from local.auth import Forbidden, JwtAuthorizer, Unauthorized
 from local.config import MAX_REQUEST_BYTES
 from local.functions import FunctionRuntime, InvocationError, PayloadTooLarge
+from local.telemetry import Telemetry
 from local.template import HttpRoute
 
 log = logging.getLogger("local")
@@ -58,6 +59,7 @@ class Gateway:
         authorizers: Mapping[str, JwtAuthorizer],
         cors: Cors | None = None,
         local_pages: LocalPages | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.routes = routes
         self.runtime = runtime
@@ -65,14 +67,23 @@ class Gateway:
         self.authorizers = dict(authorizers)
         self.cors = cors
         self.local_pages = local_pages
+        self.telemetry = telemetry
 
     def handle(self, request: HttpRequest) -> tuple[HttpResponse, str]:
         """The response, and what served it (a function's logical id, "gateway" or "local")."""
         rid = request_id()
+        started, clock = time.time(), time.monotonic()
         response, served_by = self._route(request, rid)
         if self.cors is not None and served_by not in ("local", "cors"):
             response = self.cors.decorate(request, response)
         response.headers.append(("Apigw-Requestid", rid))
+        if self.telemetry is not None and served_by not in ("local", "cors"):
+            match = self.routes.match(request.method, request.raw_path)
+            route_key = match.route.route_key if match else None
+            latency_ms = (time.monotonic() - clock) * 1000
+            self.telemetry.request(
+                request, response, request_id=rid, route_key=route_key, latency_ms=latency_ms, started=started
+            )
         return response, served_by
 
     def _route(self, request: HttpRequest, rid: str) -> tuple[HttpResponse, str]:
@@ -102,15 +113,22 @@ class Gateway:
 
     def _integrate(self, function: str, event: dict[str, Any]) -> HttpResponse:
         """The Lambda proxy integration: the function's result as the HTTP response."""
+        started, error = time.monotonic(), None
         try:
             return proxy_response(self.runtime.invoke(function, event))
         except PayloadTooLarge:
+            error = "The request is over Lambda's payload limit"
             return too_large()
-        except InvocationError:
+        except InvocationError as exc:
+            error = f"The Lambda function failed: {exc}"
             return internal_error()  # the traceback is in the local log only
         except MalformedResponse as exc:
+            error = "The Lambda function returned a malformed response"
             log.error("%s returned a malformed response: %s", function, exc)
             return internal_error()
+        finally:
+            if self.telemetry is not None:
+                self.telemetry.integration(event, (time.monotonic() - started) * 1000, error)
 
 
 def _lower(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -35,11 +35,13 @@ from local.identity import http_api_authorizers, issuer_for, pseudo_parameters, 
 from local.intrinsics import Resolver, environment_strings
 from local.mailbox import sent_messages
 from local.openapi import merged_document
+from local.operability import operability_pages
 from local.pages import LocalPages
 from local.resources import Provisioned, Provisioner
 from local.schedules import ScheduleClock
 from local.simulated_stripe import SimulatedStripe
 from local.sources import EventPoller
+from local.telemetry import Telemetry
 from local.template import ROOT, HttpRoute, functions, http_routes, load_template, resources
 
 log = logging.getLogger("local")
@@ -96,6 +98,7 @@ class LocalStack:
         self.poller: EventPoller | None = None
         self.simulated_stripe: SimulatedStripe | None = None
         self.issuer: TokenIssuer | None = None
+        self.telemetry: Telemetry | None = None
         self._openapi: dict[str, Any] | None = None
         self._openapi_lock = threading.Lock()
         self._placeholders: dict[str, str] = {}
@@ -264,6 +267,8 @@ class LocalStack:
         self.runtime = FunctionRuntime(
             self.stack_name, specs, layer_dirs=layers, aws_environment=self.function_environment()
         )
+        self.telemetry = self._telemetry()
+        self.runtime.observer = self.telemetry
         self.runtime.load()
 
     def _serve(self) -> None:
@@ -293,6 +298,7 @@ class LocalStack:
             resources=self.describe,
             jwks=lambda: {"keys": [jwk]},
             cdn=lambda method, path: cdn.serve(s3, origins, method, path),
+            operability=operability_pages(self.template, self.resolver, _started(self.telemetry)),
         )
         gateway = Gateway(
             RouteTable(self.routes),
@@ -301,6 +307,7 @@ class LocalStack:
             authorizers=authorizers,
             cors=Cors.from_template(cors_config),
             local_pages=pages,
+            telemetry=self.telemetry,
         )
         http.serve(gateway)
         self.poller = EventPoller(
@@ -315,6 +322,32 @@ class LocalStack:
         self.clock.start()
         if self.simulated_stripe is not None:
             self.simulated_stripe.deliver()
+
+    def _telemetry(self) -> Telemetry:
+        """What CloudWatch would see of the stack: its functions' output, the API's requests
+        (access log lines in the stage's format), and the depth of its queues in moto."""
+        api = next(iter(resources(self.template, "AWS::Serverless::HttpApi").values()), {})
+        access_logs = self.resolver((api.get("Properties") or {}).get("AccessLogSettings")) or {}
+        groups = {arn: logical for (logical, attribute), arn in self.resolver.attributes.items() if attribute == "Arn"}
+        group = groups.get(access_logs.get("DestinationArn", ""))
+        sqs = self.client("sqs")
+
+        def queue_depth(namespace: str, name: str, dimensions: Mapping[str, str]) -> float | None:
+            if (namespace, name) != ("AWS/SQS", "ApproximateNumberOfMessagesVisible") or "QueueName" not in dimensions:
+                return None
+            try:
+                url = sqs.get_queue_url(QueueName=dimensions["QueueName"])["QueueUrl"]
+                attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            except sqs.exceptions.QueueDoesNotExist:
+                return None
+            return float(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+        return Telemetry(
+            api_id=self.api_id,
+            access_log_format=access_logs.get("Format"),
+            access_log_group=str(self.resolver.refs.get(group, "")) if group else "",
+            gauges=[queue_depth],
+        )
 
     def _start_stripe(self) -> None:
         """In simulator mode: the offline Stripe, served on the loopback interface, with the

@@ -16,8 +16,9 @@ from account_billing.core.wiring import reset_containers
 from local.template import create_tables, load_template, resources
 from tests.support.iam import name_in_tests
 
-# IAM evaluated for every function's AWS calls, DynamoDB's limits, S3's POST policies.
-pytest_plugins = ["tests.support.aws_recorder"]
+# IAM evaluated for every function's AWS calls, DynamoDB's limits, S3's POST policies; every
+# metric emitted checked for unbounded dimensions (tests.support.emf).
+pytest_plugins = ["tests.support.aws_recorder", "tests.support.emf"]
 
 STACK = "test"
 AVATAR_BASE_URL = "https://avatars.example.test"

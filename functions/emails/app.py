@@ -35,7 +35,7 @@ def emails() -> EmailService:
     settings = get_settings()
     return EmailService(
         EmailStore(Table(dynamodb_client(), settings.table_name)),
-        send=SesMailer(sesv2_client, required(settings.email_from, "EMAIL_FROM")),
+        send=SesMailer(sesv2_client, required(settings.email_from, "EMAIL_FROM"), settings.email_configuration_set),
         web_app_url=settings.web_app_url,
     )
 

@@ -25,6 +25,7 @@ from account_billing.spending.store import SpendStore
 from functions.spending import app as spending_app
 from functions.usage_recorder import app as recorder
 from tests.support import table
+from tests.support.emf import EmittedMetrics
 from tests.support.events import EVENTS, LambdaContext, call, http_event
 from tests.support.profile import ProfileClient
 
@@ -315,3 +316,23 @@ def test_deleting_the_account_erases_its_spend_and_requests(developer: str) -> N
     assert ProfileClient(developer).delete("dev_account")[0] == 204
     left = [sk for pk, sk in table.key_pairs() if pk == f"ACCOUNT#{developer}"]
     assert left == ["TOMBSTONE"]
+
+
+def test_usage_counted_limits_reached_and_publishing_failures_are_metrics(
+    developer: str, bus: Any, monkeypatch: pytest.MonkeyPatch, emitted_metrics: EmittedMetrics
+) -> None:
+    deliver(usage_event(developer, 90_00, "u-1"))
+    client = recorder.spending().publish.client  # type: ignore[attr-defined]
+
+    def unreachable(**_: Any) -> None:
+        raise ConnectionError("EventBridge unreachable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(client, "put_events", unreachable)
+        with pytest.raises(ConnectionError):
+            deliver(usage_event(developer, 20_00, "u-2"))
+    deliver(usage_event(developer, 20_00, "u-2"))  # EventBridge's retry: published now
+
+    assert emitted_metrics.values("UsageRecorded") == [1.0, 1.0]
+    assert emitted_metrics.values("SpendingEventPublishFailed") == [1.0]
+    assert emitted_metrics.values("SpendingLimitReached") == [1.0]

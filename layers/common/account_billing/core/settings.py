@@ -39,6 +39,8 @@ class Settings(BaseModel):
     tombstone_ttl_days: int = Field(default=30, ge=1, le=365)
     # Sender of the service's emails (an address of an SES-verified identity).
     email_from: str | None = None
+    # The SES configuration set the emails are sent through (their events go to CloudWatch).
+    email_configuration_set: str | None = None
     # The web app, for links in emails (e.g. the verification link).
     web_app_url: str = "http://localhost:3000"
     # The EventBridge bus of usage events, where `SpendingLimitReached` is published too.

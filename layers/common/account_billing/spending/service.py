@@ -114,6 +114,7 @@ class SpendingService:
         except Exception:
             # Nobody has heard of it: forget the mark, so the event's redelivery publishes it.
             self.spend.unmark_reached(sub, month, marked_at)
+            metrics.add_metric(name="SpendingEventPublishFailed", unit="Count", value=1)
             raise
         metrics.add_metric(name="SpendingLimitReached", unit="Count", value=1)
 

@@ -26,7 +26,7 @@ from account_billing.billing.errors import CardDeclined, PaymentProviderUnavaila
 from account_billing.billing.holds.records import Hold, HoldStatus
 from account_billing.billing.plans import Plan
 from account_billing.core.clock import parse_timestamp
-from account_billing.core.observability import logger
+from account_billing.core.observability import logger, metrics
 from account_billing.core.table import TransactItem
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ class HoldPlacement:
         outcome = store_outcome(
             settled, self.holds.settle(hold, status, authorization.payment_intent_id), authorization
         )
+        metrics.add_metric(name="HoldPlaced", unit="Count", value=1)
         self.context.scheduler.schedule(hold.sub, hold.hold_id, parse_timestamp(hold.release_at))
         return outcome
 

@@ -213,3 +213,15 @@ class HoldStore:
             Limit=page_size,
         )
         return (Hold.from_item(item) for item in items)
+
+    def oldest_due(self, now: datetime) -> Hold | None:
+        """The unreleased hold whose release time passed longest ago, or None when nothing is
+        due: the first item of the sparse index (one item read, one request)."""
+        items = self.table.query_pages(
+            IndexName=DUE_INDEX,
+            KeyConditionExpression="GSI1PK = :pk AND GSI1SK <= :until",
+            ExpressionAttributeValues=values(pk=DUE_PARTITION, until=timestamp_to_second(now) + "#~"),
+            Limit=1,
+        )
+        first = next(items, None)
+        return Hold.from_item(first) if first else None

@@ -5,6 +5,10 @@ It reads the sparse `HoldsDue` index (never a Scan), page by page, and releases 
 of threads; the gateway's rate limiter keeps Stripe calls under the configured rate and slows
 down on 429. It stops taking new holds while there is still time to finish the ones in flight
 before the Lambda timeout; whatever is left waits for the next run.
+
+Each run ends by publishing `OldestDueHoldAgeSeconds`: how long ago the release time of the
+oldest hold still unreleased passed (0 when none is due), the measure the holds-overdue alarm
+watches (DESIGN §6: every hold is released well inside seven days).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass, field
 
 from account_billing.billing.holds.release import HoldReleaser, ReleaseReport
 from account_billing.billing.holds.store import HoldStore
-from account_billing.core.clock import Clock, utc_now
+from account_billing.core.clock import Clock, parse_timestamp, utc_now
 from account_billing.core.observability import logger, metrics
 
 # Time kept in reserve for the releases in flight when the sweeper stops taking new ones: a
@@ -38,6 +42,7 @@ class SweepReport:
     skipped: int = 0  # released meanwhile, or being released by another
     failed: int = 0  # Stripe unavailable: left for the next run
     stopped_early: bool = False
+    oldest_due_age_seconds: int = 0  # after the run: how long the oldest unreleased due hold has waited
     outcomes: dict[str, int] = field(default_factory=dict)
 
     def add(self, report: ReleaseReport) -> None:
@@ -94,6 +99,8 @@ class Sweeper:
         metrics.add_metric(name="HoldReleased", unit="Count", value=report.released)
         if report.failed:
             metrics.add_metric(name="HoldReleaseFailed", unit="Count", value=report.failed)
+        report.oldest_due_age_seconds = self.oldest_due_age_seconds()
+        metrics.add_metric(name="OldestDueHoldAgeSeconds", unit="Seconds", value=report.oldest_due_age_seconds)
         logger.info(
             "Sweep done",
             extra={
@@ -102,6 +109,15 @@ class Sweeper:
                 "skipped": report.skipped,
                 "failed": report.failed,
                 "stopped_early": report.stopped_early,
+                "oldest_due_age_seconds": report.oldest_due_age_seconds,
             },
         )
         return report
+
+    def oldest_due_age_seconds(self) -> int:
+        """Seconds since the release time of the oldest unreleased hold (0 when none is due)."""
+        now = self.clock()
+        oldest = self.holds.oldest_due(now)
+        if oldest is None:
+            return 0
+        return max(0, int((now - parse_timestamp(oldest.release_at)).total_seconds()))

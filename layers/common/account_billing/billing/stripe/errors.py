@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import stripe
 
 from account_billing.billing.errors import CardDeclined, PaymentProviderUnavailable
-from account_billing.core.observability import logger
+from account_billing.core.observability import count, logger
 
 
 class StripeRateLimited(PaymentProviderUnavailable):
@@ -29,14 +29,17 @@ def translated() -> Iterator[None]:
     """Run one Stripe request: a declined card is `CardDeclined` (with Stripe's decline code), a
     429 `StripeRateLimited`, no answer or a Stripe failure `PaymentProviderUnavailable`. Stripe's
     refusals of the request itself (`InvalidRequestError`) pass through, for the caller to judge
-    by their code."""
+    by their code. Each 429 counts `StripeRateLimited`, each failure `StripeUnavailable` (after
+    stripe-python's own retries), whichever thread made the request."""
     try:
         yield
     except stripe.CardError as exc:
         raise _declined(exc) from exc
     except stripe.RateLimitError as exc:
+        count("StripeRateLimited")
         raise StripeRateLimited("Stripe is rate limiting; retry later.") from exc
     except (stripe.APIConnectionError, stripe.APIError) as exc:
+        count("StripeUnavailable")
         logger.warning("Stripe unavailable", extra={"error": type(exc).__name__, "request_id": exc.request_id})
         raise PaymentProviderUnavailable() from exc
 

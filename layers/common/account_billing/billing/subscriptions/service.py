@@ -94,6 +94,7 @@ class SubscriptionService:
             if current is not None and not current.cancel_at_period_end:
                 self._release_schedule(current)
                 updated = stripe.set_cancel_at_period_end(current.subscription_id, True, f"cancel-{key}")
+                metrics.add_metric(name="SubscriptionCancelled", unit="Count", value=1)
                 return self._store(sub, updated, started=started)
             return subscription_view(current or self.context.subscriptions.get(sub))
         new_price = self._price(target)
@@ -134,6 +135,7 @@ class SubscriptionService:
         schedule = stripe.schedule_price_change(
             current.subscription_id, current.price_id, new_price, f"downgrade-{key}"
         )
+        metrics.add_metric(name="PlanDowngraded", unit="Count", value=1)
         return self._store(sub, stripe.retrieve(current.subscription_id), schedule, started=started)
 
     def undo_scheduled_change(self, caller: Caller) -> SubscriptionView:
@@ -145,6 +147,7 @@ class SubscriptionService:
         if current is None or not (current.cancel_at_period_end or current.schedule_id):
             raise NoScheduledChange("No downgrade or cancellation is scheduled.")
         self._release_schedule(current)
+        metrics.add_metric(name="ScheduledChangeUndone", unit="Count", value=1)
         if current.cancel_at_period_end:
             updated = stripe.set_cancel_at_period_end(
                 current.subscription_id, False, f"undo-{_key(caller.sub, str(current.synced_at))}"

@@ -22,7 +22,7 @@ from account_billing.billing.stripe.results import StripeEvent
 from account_billing.billing.subscriptions.records import Subscription, read_time
 from account_billing.billing.webhooks.payment_intents import on_payment_intent_event
 from account_billing.core.identity import Caller
-from account_billing.core.observability import logger
+from account_billing.core.observability import logger, metrics
 
 Outcome = Literal["processed", "duplicate", "ignored", "in_progress"]
 
@@ -73,8 +73,14 @@ class StripeEvents:
             applied = self._apply(event.type, event.data_object, event.previous_attributes)
         except Exception:
             self.events.forget(event.id)  # let Stripe's next delivery try again
+            metrics.add_metric(name="StripeEventFailed", unit="Count", value=1)
+            logger.warning(
+                "Stripe event not applied; Stripe delivers it again", extra={"event_id": event.id, "type": event.type}
+            )
             raise
         self.events.done(event.id)
+        if applied:
+            metrics.add_metric(name="StripeEventApplied", unit="Count", value=1)
         logger.info("Stripe event", extra={"event_id": event.id, "type": event.type, "applied": applied})
         return "processed" if applied else "ignored"
 
