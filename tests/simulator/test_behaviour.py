@@ -9,24 +9,8 @@ from typing import Any
 import pytest
 import stripe
 
-from stripe_simulator import Clock, Simulator
-from stripe_simulator.resources.prices import seed_price
+from stripe_simulator import Simulator
 from stripe_simulator.resources.subscriptions import add_month
-
-START = 1_790_000_000  # 2026-09-21T14:13:20Z
-
-
-@pytest.fixture
-def sim() -> Simulator:
-    simulator = Simulator(Clock(START, frozen=True))
-    seed_price(simulator, "price_small", 1000, "Small")
-    seed_price(simulator, "price_large", 4000, "Large")
-    return simulator
-
-
-@pytest.fixture
-def client(sim: Simulator) -> stripe.StripeClient:
-    return stripe.StripeClient("sk_test_behaviour", http_client=sim.http_client())
 
 
 def _customer_with_card(client: stripe.StripeClient, card: str = "pm_card_visa") -> tuple[str, str]:

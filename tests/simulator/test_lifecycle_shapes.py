@@ -20,9 +20,7 @@ from stripe_simulator import Clock, Simulator, WebhookEndpoint
 from stripe_simulator.resources import ROUTES
 from stripe_simulator.routing import Route
 from stripe_simulator.shapes import problems
-from tests.support.stripe import TEST_KEY
-
-START = 1_790_000_000  # 2026-09-21T14:13:20Z
+from tests.support.stripe import START, TEST_KEY
 
 
 class Run:

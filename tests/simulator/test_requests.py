@@ -10,24 +10,8 @@ import pytest
 import stripe
 from stripe.params import PaymentIntentCreateParams, SubscriptionScheduleUpdateParams
 
-from stripe_simulator import Clock, Simulator, WebhookEndpoint, sdk
+from stripe_simulator import Simulator, WebhookEndpoint, sdk
 from stripe_simulator.resources import ROUTES
-from stripe_simulator.resources.prices import seed_price
-
-START = 1_790_000_000
-
-
-@pytest.fixture
-def sim() -> Simulator:
-    simulator = Simulator(Clock(START, frozen=True))
-    seed_price(simulator, "price_small", 1000, "Small")
-    seed_price(simulator, "price_large", 4000, "Large")
-    return simulator
-
-
-@pytest.fixture
-def client(sim: Simulator) -> stripe.StripeClient:
-    return stripe.StripeClient("sk_test_requests", http_client=sim.http_client())
 
 
 def _refused(request: Any) -> stripe.InvalidRequestError:

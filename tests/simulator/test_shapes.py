@@ -13,8 +13,7 @@ import stripe
 from stripe_simulator import Clock, Simulator
 from stripe_simulator.resources.prices import seed_price
 from stripe_simulator.shapes import problems
-
-START = 1_790_000_000
+from tests.support.stripe import START
 
 
 @pytest.fixture(scope="module")

@@ -9,25 +9,9 @@ from typing import Any
 import pytest
 import stripe
 
-from stripe_simulator import Clock, Simulator
-from stripe_simulator.resources.prices import seed_price
+from stripe_simulator import Simulator
 from stripe_simulator.resources.subscription_changes import add_month
-from tests.support.stripe import stripe_object
-
-START = 1_790_000_000  # 2026-09-21T14:13:20Z
-
-
-@pytest.fixture
-def sim() -> Simulator:
-    simulator = Simulator(Clock(START, frozen=True))
-    seed_price(simulator, "price_small", 1000, "Small")
-    seed_price(simulator, "price_large", 4000, "Large")
-    return simulator
-
-
-@pytest.fixture
-def client(sim: Simulator) -> stripe.StripeClient:
-    return stripe.StripeClient("sk_test_x", http_client=sim.http_client())
+from tests.support.stripe import START, stripe_object
 
 
 def _customer(client: stripe.StripeClient, card: str = "pm_card_visa") -> str:

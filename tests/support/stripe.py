@@ -18,6 +18,7 @@ from stripe_simulator import Simulator
 
 SECRET_KEY_PARAMETER = "/account-billing/test/stripe-secret-key"
 TEST_KEY = "sk_test_simulator"
+START = 1_790_000_000  # 2026-09-21T14:13:20Z: the frozen clock simulator tests start from
 
 
 def stripe_object(sim: Simulator, identifier: str, kind: str) -> dict[str, Any]:
