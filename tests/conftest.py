@@ -90,3 +90,17 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def dynamodb(aws: dict[str, str]) -> Any:
     return boto3.client("dynamodb")
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    """template.yaml as written (intrinsics unresolved)."""
+    return load_template()
+
+
+@pytest.fixture(scope="module")
+def transformed() -> dict[str, Any]:
+    """template.yaml after SAM's transform: the resources CloudFormation deploys."""
+    from tests.support.sam import transformed_template  # noqa: PLC0415 - samtranslator, for template tests only
+
+    return transformed_template()

@@ -13,22 +13,11 @@ import pytest
 
 from account_billing.avatars.settings import FORMS_PER_HOUR, AvatarSettings
 from account_billing.avatars.validation import INSPECTION_SECONDS
-from local.template import ROOT, functions, load_template, resources
-from tests.support.sam import transformed_template
+from local.template import ROOT, functions, resources
 
 BUCKET_NAME = {"Fn::Sub": "${AWS::StackName}-avatars-${AWS::AccountId}"}
 BUCKET_ARN = "arn:${AWS::Partition}:s3:::${AWS::StackName}-avatars-${AWS::AccountId}"
 DISTRIBUTION_ARN = "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution"
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture(scope="module")
-def transformed() -> dict[str, Any]:
-    return transformed_template()
 
 
 def statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]:

@@ -12,13 +12,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aws_lambda_powertools.logging import correlation_paths
 
-from local.template import ROOT, http_routes, load_template, resources
+from local.template import ROOT, http_routes, resources
 from tests.support.emf import SERVICE, code_metrics
 from tests.support.operability import dead_letter_queues, target
-from tests.support.sam import transformed_template
 
 # The route groups: the routes of one function each. A function that takes HTTP routes and is
 # not here fails `test_every_route_group_has_a_5xx_rate_and_a_p99_latency_alarm`.
@@ -49,16 +47,6 @@ ACCESS_LOG_VARIABLES = {
 }
 STAGE = "$default"
 MAX_ALARM_METRICS = 10  # CloudWatch: a metric math alarm reads at most 10 metrics
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture(scope="module")
-def transformed() -> dict[str, Any]:
-    return transformed_template()
 
 
 # ---------------------------------------------------------------------------- reading alarms

@@ -6,25 +6,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from cfnlint.api import lint_file
 
 from docs.openapi import function_module
-from local.template import ROOT, functions, http_routes, load_template, resources
-from tests.support.sam import transformed_template
+from local.template import ROOT, functions, http_routes, resources
 
 # Routes that answer without a JWT; everything else sits behind the authorizer.
 PUBLIC_ROUTES = {"GET /v1/users/{user_id}", "GET /v1/plans", "POST /v1/webhooks/stripe"}
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture(scope="module")
-def transformed() -> dict[str, Any]:
-    return transformed_template()
 
 
 def test_cfn_lint_finds_nothing() -> None:
