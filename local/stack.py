@@ -25,7 +25,7 @@ import boto3
 import httpx
 from moto.server import ThreadedMotoServer
 
-from local import cdn, s3_post_policy
+from local import cdn, dynamodb_atomic, s3_post_policy
 from local.apigw import ApiContext, Cors, RouteTable
 from local.auth import TokenIssuer, load_or_create_key, public_jwk
 from local.config import ACCOUNT_ID, HOST, REGION, STATE_DIR, STRIPE_KEY_PARAMETER, StripeSettings, stripe_settings
@@ -166,6 +166,7 @@ class LocalStack:
                 httpx.post(f"{self.moto_url}/moto-api/reset", timeout=10).raise_for_status()
             _active.add(self)
         fake = "local"  # moto takes any credentials; these never reach AWS
+        dynamodb_atomic.install()  # each DynamoDB request atomic, as DynamoDB applies it
         s3_post_policy.install({fake: fake})  # uploads to presigned POSTs checked as S3 checks them
         self._session = boto3.session.Session(
             aws_access_key_id=fake, aws_secret_access_key=fake, region_name=self.region

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
 
 from account_billing.core.wiring import reset_containers
+from local.dynamodb_atomic import atomic_call_action
 from local.template import create_tables, load_template, resources
 from tests.support.iam import name_in_tests
 
@@ -49,23 +49,10 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     reset_containers()
 
 
-_dynamodb_request = threading.Lock()
-_moto_call_action = DynamoHandler.call_action
-
-
-def _atomic_call_action(self: DynamoHandler) -> Any:
-    # DynamoDB applies each request atomically (a conditional write or a transaction never
-    # interleaves with another on the same item); moto's backend does not lock, so concurrent
-    # threads could both pass one condition. Serializing requests restores the guarantee
-    # while the callers still race between their requests, which is what the tests exercise.
-    with _dynamodb_request:
-        return _moto_call_action(self)
-
-
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto's in-memory AWS with every table of template.yaml; yields logical → physical names."""
-    monkeypatch.setattr(DynamoHandler, "call_action", _atomic_call_action)
+    monkeypatch.setattr(DynamoHandler, "call_action", atomic_call_action)  # as local/ does
     with mock_aws():
         client = boto3.client("dynamodb")
         template = load_template()

@@ -3,9 +3,13 @@ local JWT authorizer, moto-backed DynamoDB."""
 
 from __future__ import annotations
 
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
+from local.stack import LocalStack
 from tests.e2e.conftest import Caller
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -76,3 +80,21 @@ def test_a_deleted_account_is_gone(api: httpx.Client, caller: Caller, account: h
     assert gone.json()["status"] == 404
     # the User ID is free again
     assert api.get(f"/v1/users/{caller.user_id}").status_code == 404
+
+
+def test_concurrent_claims_of_one_user_id_leave_exactly_one_owner(api: httpx.Client, stack: LocalStack) -> None:
+    # Given twelve new users who all want the same User ID at the same moment
+    user_id = f"race_{uuid.uuid4().hex[:10]}"
+    tokens = [stack.issue_token(f"race-{uuid.uuid4().hex[:10]}") for _ in range(12)]
+
+    # When they all create their account with it concurrently
+    def create(token: str) -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        return api.post("/v1/account", json={"user_id": user_id}, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = sorted(pool.map(create, tokens))
+
+    # Then exactly one owns it and every other gets a conflict (never a 500: the local stack
+    # applies each DynamoDB request atomically, as DynamoDB does)
+    assert statuses == [201] + [409] * 11
