@@ -15,7 +15,6 @@ from account_billing.billing.cards.errors import DuplicateCard
 from account_billing.billing.cards.records import card_key, fingerprint_key
 from account_billing.billing.holds.records import (
     DUE_INDEX,
-    DUE_PARTITION,
     HOLD_PREFIX,
     Hold,
     HoldOutcome,
@@ -203,13 +202,14 @@ class HoldStore:
         except ConditionFailed:
             return
 
-    def due(self, now: datetime, page_size: int = 100) -> Iterator[Hold]:
-        """Holds due by `now` and not released, oldest first, from the sparse index: the items
-        read grow with the holds due, never with the table."""
+    def due(self, partition: str, now: datetime, page_size: int = 500) -> Iterator[Hold]:
+        """Holds of one partition of the sparse due index (`records.due_partitions`) due by `now`
+        and not released, oldest first: the items read grow with the holds due, never with the
+        table."""
         items = self.table.query_pages(
             IndexName=DUE_INDEX,
             KeyConditionExpression="GSI1PK = :pk AND GSI1SK <= :until",
-            ExpressionAttributeValues=values(pk=DUE_PARTITION, until=timestamp_to_second(now) + "#~"),
+            ExpressionAttributeValues=values(pk=partition, until=timestamp_to_second(now) + "#~"),
             Limit=page_size,
         )
         return (Hold.from_item(item) for item in items)
