@@ -99,8 +99,10 @@ class Meter:
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         meter = self
-        original_call = botocore.client.BaseClient._make_api_call
-        original_invoke = FunctionRuntime.invoke
+        client_class: Any = botocore.client.BaseClient  # its private method, untyped in the stubs
+        runtime_class: Any = FunctionRuntime
+        original_call = client_class._make_api_call
+        original_invoke = runtime_class.invoke
         simulator = self.stack.simulated_stripe.simulator if self.stack.simulated_stripe else None
         original_handle = simulator.handle if simulator is not None else None
 
@@ -135,15 +137,15 @@ class Meter:
                 raise RuntimeError("no Stripe simulator")
             return original_handle(method, url, headers, body)
 
-        botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
-        FunctionRuntime.invoke = invoke  # type: ignore[method-assign]
+        client_class._make_api_call = make_api_call
+        runtime_class.invoke = invoke
         if simulator is not None:
             simulator.handle = handle
         try:
             yield
         finally:
-            botocore.client.BaseClient._make_api_call = original_call  # type: ignore[method-assign]
-            FunctionRuntime.invoke = original_invoke  # type: ignore[method-assign]
+            client_class._make_api_call = original_call
+            runtime_class.invoke = original_invoke
             if simulator is not None:
                 simulator.handle = original_handle
 
@@ -366,8 +368,8 @@ class Driver:
     def setup_intent(self, sub: str) -> None:
         self.http("PaymentMethodsFunction", "payment_methods/create_setup_intent", sub, 200)
 
-    def add_card(self, sub: str) -> str:
-        body = self.http(
+    def add_card(self, sub: str) -> None:
+        self.http(
             "PaymentMethodsFunction",
             "payment_methods/add_payment_method",
             sub,
@@ -375,7 +377,6 @@ class Driver:
             body={"payment_method": "pm_card_visa"},
             headers={"idempotency-key": f"cap-{sub}"},
         )
-        return str(body["payment_method"]["id"])
 
     def webhooks(self) -> None:
         if self.simulator is not None:
@@ -431,7 +432,7 @@ class Driver:
         busiest_messages = max(1, round(size * share))
         owners = [busiest] * busiest_messages + [others[i % len(others)] for i in range(size - busiest_messages)]
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        records = []
+        records: list[dict[str, Any]] = []
         for owner in owners:
             charges = [
                 {"account": owner, "amount_cents": 1, "idempotency_id": uuid.uuid4().hex}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
@@ -15,6 +15,9 @@ from moto import mock_aws
 from local.functions import FunctionRuntime
 from local.resources import QueueSource
 from local.sources import EventPoller
+
+if TYPE_CHECKING:
+    from types_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 
 class Recorder:
@@ -37,7 +40,7 @@ def queue() -> Iterator[tuple[Any, str, str]]:
         url = sqs.create_queue(QueueName="usage", Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         for start in range(0, 35, 10):
-            entries = [
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
                 {"Id": str(n), "MessageBody": json.dumps({"n": str(n)})} for n in range(start, min(35, start + 10))
             ]
             sqs.send_message_batch(QueueUrl=url, Entries=entries)

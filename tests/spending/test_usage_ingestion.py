@@ -187,7 +187,8 @@ def test_transactions_that_keep_conflicting_hand_the_batch_back_with_nothing_cou
 
     assert len(given) == CONFLICT_ATTEMPTS
     assert spend(ada) == 0
-    assert table.item(*usage_marker_key(ada, "inference", "k-2").values()) is None  # no marker either
+    marker = usage_marker_key(ada, "inference", "k-2")
+    assert table.item(marker["PK"], marker["SK"]) is None  # no marker either
     assert deliver(event) == {"batchItemFailures": []}
     assert spend(ada) == 75
 
