@@ -34,6 +34,7 @@ import logging
 import math
 import os
 import re
+import sys
 import tempfile
 import threading
 import uuid
@@ -545,6 +546,7 @@ def measure(
             seen_by[family].add(n)
             shards[family].add(key)
     shared = {family: len(shards[family]) for family, runs_seen in seen_by.items() if len(runs_seen) > 1}
+    print(f"  counted: {name} ({runs} runs)", file=sys.stderr)
     if repeated:
         note = f"{note}; " if note else ""
         note += f"{repeated} run(s) repeated after a spurious failure"
