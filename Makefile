@@ -14,7 +14,7 @@ help:
 	@echo "make dev          run the whole service locally (http://127.0.0.1:$(PORT)); PORT=3001 to move it"
 	@echo "make test         lint, type checks, template checks and every test"
 	@echo "make token        print a token for the local stack (USER=alice)"
-	@echo "make bench        cold-start and DynamoDB request benchmarks"
+	@echo "make bench        cold-start and DynamoDB request benchmarks, the capacity model (CAPACITY_PROFILE=file)"
 	@echo "make fuzz         a long schemathesis campaign over the local stack (FUZZ_EXAMPLES=200 to change it)"
 	@echo "make openapi      regenerate docs/openapi.json"
 	@echo "make build        sam build (needs the SAM CLI, installed outside this venv), then check its bytecode"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import cold_start, dynamodb_requests, sweeper, validator_corpus
+from bench import capacity, cold_start, dynamodb_requests, sweeper, validator_corpus
 
 if __name__ == "__main__":
     cold_start.main()
@@ -12,3 +12,5 @@ if __name__ == "__main__":
     sweeper.main()
     print()
     validator_corpus.main()
+    print()
+    capacity.main([])

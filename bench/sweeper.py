@@ -2,12 +2,14 @@
 (DESIGN §10: items read grow with the holds due, not with the table; Stripe calls run
 concurrently up to the configured rate, and a run stops before the Lambda timeout).
 
-Prints DynamoDB items read per due hold, Stripe calls per hold, and throughput as a share of the
-configured rate, per invocation of the release function (each with the template's timeout; the
-holds a run leaves are the next run's). DynamoDB is moto; Stripe is the offline simulator,
-answering each call after BENCH_STRIPE_LATENCY seconds (default 0.05). The rate is the
-template's SweeperStripeRate default unless BENCH_SWEEP_RATE says otherwise; BENCH_SWEEP_HOLDS
-and BENCH_SWEEP_ITEMS change the size (defaults 10000 and 100000).
+A run is one sweep (every shard of the due index read at once, each due hold's release queued)
+and then one background worker container draining the queue of background Stripe work for the
+rest of the function's timeout. Prints DynamoDB items read per due hold, Stripe calls per hold,
+and throughput as a share of the configured rate (the holds a run leaves are the next run's).
+DynamoDB and SQS are moto; Stripe is the offline simulator, answering each call after
+BENCH_STRIPE_LATENCY seconds (default 0.05). The rate is the template's StripeBackgroundRate
+default unless BENCH_SWEEP_RATE says otherwise; BENCH_SWEEP_HOLDS and BENCH_SWEEP_ITEMS change
+the size (defaults 10000 and 100000).
 """
 
 from __future__ import annotations
@@ -28,14 +30,17 @@ import boto3
 from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
 
-from account_billing.billing.holds.records import DUE_PARTITION, due_sort_key, hold_key
+from account_billing.billing.context import BillingContext
+from account_billing.billing.holds.records import due_partition, due_sort_key, hold_key
 from account_billing.billing.holds.release import HoldReleaser
 from account_billing.billing.holds.store import HoldStore
-from account_billing.billing.holds.sweeper import Sweeper, workers_for
+from account_billing.billing.holds.sweeper import Sweeper
+from account_billing.billing.settings import BillingSettings
 from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.client import stripe_client
 from account_billing.billing.stripe.gateway import StripeGateway
-from account_billing.billing.stripe.ratelimit import RateLimiter
+from account_billing.billing.stripe.ratelimit import RateLimiter, workers_for
+from account_billing.billing.tasks import TaskQueue, TaskRunner
 from account_billing.core.clock import timestamp_to_second as timestamp
 from account_billing.core.observability import logger, metrics
 from account_billing.core.table import Table, marshal
@@ -53,7 +58,7 @@ MAX_RUNS = 10
 
 
 def _template_rate() -> float:
-    return float(os.environ.get("BENCH_SWEEP_RATE") or load_template()["Parameters"]["SweeperStripeRate"]["Default"])
+    return float(os.environ.get("BENCH_SWEEP_RATE") or load_template()["Parameters"]["StripeBackgroundRate"]["Default"])
 
 
 def _template_timeout() -> int:
@@ -158,7 +163,7 @@ def _seed_table(client: Any, name: str, stripe_holds: list[tuple[str, str]], ite
                 "payment_method_id": "pm_bench",
                 "created_at": timestamp(now - timedelta(days=1)),
                 "release_at": past,
-                "GSI1PK": DUE_PARTITION,
+                "GSI1PK": due_partition(hold_id),
                 "GSI1SK": due_sort_key(past, hold_id),
             }
         )
@@ -166,7 +171,8 @@ def _seed_table(client: Any, name: str, stripe_holds: list[tuple[str, str]], ite
         sub, hold_id = f"filler-{index}", f"hold_{uuid.uuid4().hex}"
         kind = index % 4
         if kind == 0:  # due later: in the index, never read
-            rows.append({**hold_key(sub, hold_id), "status": "held", "GSI1PK": DUE_PARTITION, "GSI1SK": f"{future}#x"})
+            later = {"GSI1PK": due_partition(hold_id), "GSI1SK": f"{future}#x"}
+            rows.append({**hold_key(sub, hold_id), "status": "held", **later})
         elif kind == 1:  # released: out of the index
             rows.append({**hold_key(sub, hold_id), "status": "released", "outcome": "canceled"})
         else:
@@ -176,16 +182,43 @@ def _seed_table(client: Any, name: str, stripe_holds: list[tuple[str, str]], ite
         client.batch_write_item(RequestItems={name: batch})
 
 
-def _invocation(sweeper: Sweeper, sim: Simulator, reads: _Reads, timeout: int) -> Run:
-    """One invocation of the release function's sweep, with `timeout` seconds to live."""
+@dataclass(frozen=True)
+class Worker:
+    """The sweeper and one container of the background worker, on one queue."""
+
+    sweeper: Sweeper
+    runner: TaskRunner
+    sqs: Any
+    queue_url: str
+    workers: int
+
+
+def _invocation(worker: Worker, sim: Simulator, reads: _Reads, timeout: int) -> Run:
+    """One sweep, then the worker draining the queue, within `timeout` seconds."""
     sim.calls.clear()
     reads.items, reads.requests = 0, Counter()
     started = time.monotonic()
-    report = sweeper.sweep(lambda: int((timeout - (time.monotonic() - started)) * 1000))
+
+    def remaining_ms() -> int:
+        return int((timeout - (time.monotonic() - started)) * 1000)
+
+    report = worker.sweeper.sweep(remaining_ms)
+    released = 0
+    while remaining_ms() > 30_000:
+        messages = worker.sqs.receive_message(QueueUrl=worker.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            break
+        records = [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]
+        batch = worker.runner.run_messages(records, worker.workers)
+        released += batch.results.get("done", 0)
+        done = [m for m in messages if m["MessageId"] not in batch.failed_messages]
+        if done:
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)]
+            worker.sqs.delete_message_batch(QueueUrl=worker.queue_url, Entries=entries)
     metrics.clear_metrics()
     return Run(
         due_read=report.due,
-        released=report.released,
+        released=released,
         items_read=reads.items,
         requests=Counter(reads.requests),
         stripe_calls=len([c for c in sim.calls if c.fault is None]),
@@ -229,11 +262,19 @@ def run(
             gateway = StripeGateway(
                 StripeApi(stripe_client(TEST_KEY, http_client=sim.http_client()), limiter=RateLimiter(result.rate))
             )
-            sweeper = Sweeper(
-                HoldStore(table), HoldReleaser(HoldStore(table), gateway), workers=workers_for(result.rate)
+            sqs = boto3.client("sqs")
+            queue_url = sqs.create_queue(QueueName="bench-stripe-tasks")["QueueUrl"]
+            tasks = TaskQueue(sqs, queue_url)
+            context = BillingContext(BillingSettings(), table, gateway, tasks=tasks)
+            worker = Worker(
+                Sweeper(HoldStore(table), tasks),
+                TaskRunner(context, HoldReleaser(HoldStore(table), gateway)),
+                sqs,
+                queue_url,
+                workers_for(result.rate),
             )
             while len(result.runs) < MAX_RUNS and result.released < holds:
-                result.runs.append(_invocation(sweeper, sim, reads, result.timeout))
+                result.runs.append(_invocation(worker, sim, reads, result.timeout))
     finally:
         DynamoHandler.call_action = original  # type: ignore[method-assign]
         logger.setLevel(level)

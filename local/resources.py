@@ -49,7 +49,9 @@ class AsyncDelivery:
 
 @dataclass(frozen=True)
 class QueueSource:
-    """An SQS event source mapping: messages of the queue go to the function in batches."""
+    """An SQS event source mapping: messages of the queue go to the function in batches of up
+    to `batch_size` (gathered ten at a time, SQS's most per ReceiveMessage, as Lambda's poller
+    gathers a batch larger than ten within its batching window)."""
 
     queue_url: str
     queue_arn: str
@@ -535,7 +537,7 @@ class Provisioner:
                     queue_url=arns[props["Queue"]],
                     queue_arn=props["Queue"],
                     function=function,
-                    batch_size=min(int(props.get("BatchSize", 10)), 10),
+                    batch_size=int(props.get("BatchSize", 10)),
                     report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
                 )
             )

@@ -21,6 +21,7 @@ from local.resources import AsyncDelivery, QueueSource
 log = logging.getLogger("local")
 
 MAX_ASYNC_ATTEMPTS = 3  # Lambda retries an asynchronous invocation twice
+MAX_RECEIVE = 10  # SQS hands out at most ten messages per ReceiveMessage
 
 
 @dataclass
@@ -96,8 +97,19 @@ class EventPoller:
             self.sqs.delete_message(QueueUrl=delivery.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return invocations
 
+    def _gather(self, queue_url: str, batch_size: int) -> list[dict[str, Any]]:
+        """Up to `batch_size` messages, ten a ReceiveMessage (SQS's most), until the queue has
+        no more to give."""
+        messages: list[dict[str, Any]] = []
+        while len(messages) < batch_size:
+            received = self._receive(queue_url, min(MAX_RECEIVE, batch_size - len(messages)))
+            messages.extend(received)
+            if not received:
+                break
+        return messages
+
     def _deliver_sqs(self, source: QueueSource) -> int:
-        messages = self._receive(source.queue_url, source.batch_size)
+        messages = self._gather(source.queue_url, source.batch_size)
         if not messages:
             return 0
         event = {"Records": list(sqs_records(messages, source.queue_arn, self.region))}
@@ -109,10 +121,13 @@ class EventPoller:
         if source.report_batch_item_failures and isinstance(result, dict):
             failed = {item.get("itemIdentifier") for item in result.get("batchItemFailures") or []}
         done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
+        for start in range(0, len(done), MAX_RECEIVE):  # DeleteMessageBatch takes ten at most too
             self.sqs.delete_message_batch(
                 QueueUrl=source.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(done[start : start + MAX_RECEIVE])
+                ],
             )
         return 1
 

@@ -43,7 +43,7 @@ def add_card_once() -> Any:
 @app.post(
     "/v1/billing/setup-intent",
     summary="A SetupIntent's client secret, for Stripe.js to collect a card (card numbers never reach this API)",
-    responses=responses(200, SetupIntentView, "The client secret", 401, 404, 503),
+    responses=responses(200, SetupIntentView, "The client secret", 401, 404, 429, 503),
 )
 def setup_intent() -> Response[str]:
     return json_response(payment_methods().setup_intent(caller_of(app)))
@@ -63,6 +63,7 @@ def setup_intent() -> Response[str]:
             404,
             409,
             422,
+            429,
             503,
         ),
         202: {

@@ -1,16 +1,17 @@
-"""Counts `UsageRecorded` events from the usage bus against the month's spend, and publishes
+"""Counts the usage charges of `UsageRecorded` events against the month's spend, and publishes
 `SpendingLimitReached` once per month when the spend reaches the plan's limit.
 
-A failure raises, so EventBridge retries the event (and parks it in the dead-letter queue at
-last); counting is idempotent per event, so a retry never counts twice.
+The usage bus's rule puts every `UsageRecorded` event on the usage queue, which hands them to
+this function in batches (one charge or a batch of charges an event). Messages whose charges
+could not be counted are reported back (`batchItemFailures`) and come again; counting is
+idempotent per charge, so a redelivery never counts twice. A message that is not a usage event
+comes back until the queue moves it to its dead-letter queue (an alarm watches it).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.accounts.store import AccountStore
@@ -19,13 +20,12 @@ from account_billing.core.observability import logger, metrics
 from account_billing.core.settings import get_settings, required
 from account_billing.core.table import Table
 from account_billing.core.wiring import dynamodb_client, events_client, per_container
-from account_billing.spending.models import UsageRecorded
-from account_billing.spending.service import SpendingService
+from account_billing.spending.service import SpendingService, usages_in
 from account_billing.spending.store import SpendStore
 
 
-class UsageRecordedEvent(EventBridgeModel):
-    detail: UsageRecorded
+class UsageNotCounted(Exception):
+    """Raised for an event EventBridge sent straight here, so that it retries it."""
 
 
 @per_container
@@ -43,7 +43,24 @@ def spending() -> SpendingService:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@event_parser(model=UsageRecordedEvent)
-def lambda_handler(event: UsageRecordedEvent, context: LambdaContext) -> dict[str, Any]:
-    counted = spending().record_usage(event.detail, source=event.source, occurred_at=event.time)
-    return {"counted": counted}
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # An event sent straight by EventBridge (before its rule targeted the queue) is one message.
+    records = event.get("Records", [{"messageId": "direct", "body": event}])
+    usages, poisoned = usages_in(records)
+    outcome = spending().record_batch(usages)
+    if outcome.counted:
+        metrics.add_metric(name="UsageRecorded", unit="Count", value=outcome.counted)
+    if outcome.repeated:
+        metrics.add_metric(name="UsageRepeated", unit="Count", value=outcome.repeated)
+    if outcome.dropped:
+        metrics.add_metric(name="UsageWithoutAccount", unit="Count", value=outcome.dropped)
+    if outcome.limits_reached:
+        metrics.add_metric(name="SpendingLimitReached", unit="Count", value=outcome.limits_reached)
+    if outcome.failed_messages or poisoned:
+        metrics.add_metric(name="UsageMessagesFailed", unit="Count", value=len(outcome.failed_messages) + len(poisoned))
+    failed = sorted(outcome.failed_messages) + poisoned
+    if "Records" not in event:
+        if failed:
+            raise UsageNotCounted(event.get("id"))
+        return {"counted": outcome.counted}
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities import parameters
 
 from stripe_simulator import Simulator, WebhookEndpoint
 from stripe_simulator.resources.prices import seed_price
-from tests.support.billing import RELEASE_FUNCTION_ARN, SCHEDULE_GROUP, SCHEDULER_ROLE_ARN
+from tests.support.billing import SCHEDULE_GROUP, SCHEDULER_ROLE_ARN, TASK_QUEUE
 from tests.support.lifecycle import MONTHLY, PRICE_IDS, WEBHOOK_SECRET_PARAMETER, Lifecycle
 from tests.support.stripe import simulated, store_test_key
 
@@ -34,17 +34,23 @@ def billing(aws: dict[str, str], stripe_sim: Simulator, monkeypatch: pytest.Monk
     sqs = boto3.client("sqs")
     queue = sqs.create_queue(QueueName="test-hold-release-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    tasks = sqs.create_queue(QueueName=TASK_QUEUE)["QueueUrl"]
+    tasks_arn = sqs.get_queue_attributes(QueueUrl=tasks, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     for name, value in {
         "RELEASE_SCHEDULE_GROUP": SCHEDULE_GROUP,
-        "RELEASE_FUNCTION_ARN": RELEASE_FUNCTION_ARN,
+        "RELEASE_QUEUE_ARN": tasks_arn,
         "RELEASE_SCHEDULER_ROLE_ARN": SCHEDULER_ROLE_ARN,
         "RELEASE_DEAD_LETTER_QUEUE_ARN": dlq_arn,
         "HOLD_RELEASE_DELAY_MINUTES": "1440",
-        "SWEEPER_STRIPE_RATE": "50",
+        "STRIPE_TASK_QUEUE_URL": tasks,
+        "STRIPE_BACKGROUND_RATE": "100",
+        "STRIPE_WORKER_CONCURRENCY": "2",
+        # Tests add cards faster than a person does; the budget itself has its own tests.
+        "STRIPE_INTERACTIVE_RATE": "10000",
         **store_test_key(),
     }.items():
         monkeypatch.setenv(name, value)
-    return {"dlq_arn": dlq_arn, "simulator": stripe_sim, **aws}
+    return {"dlq_arn": dlq_arn, "task_queue": tasks, "task_queue_arn": tasks_arn, "simulator": stripe_sim, **aws}
 
 
 @pytest.fixture

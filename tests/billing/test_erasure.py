@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from account_billing.billing.holds.store import HoldStore
 from stripe_simulator import Simulator
 from stripe_simulator.resources.prices import seed_price
 from stripe_simulator.resources.subscriptions import new_subscription
 from tests.support import table
-from tests.support.billing import Cards, holds, new_table
+from tests.support.billing import Cards, due_holds, holds
 from tests.support.profile import ProfileClient
 from tests.support.stripe import stripe_object
 
@@ -35,7 +34,7 @@ def test_deleting_an_account_releases_its_holds_and_deletes_its_stripe_customer(
     assert stripe_object(stripe_sim, subscription["id"], "subscription")["status"] == "canceled"
     assert stripe_sim.private(customer).get("deleted") is True
     assert [i["SK"] for i in table.all_items() if i["PK"] == "ACCOUNT#user-ada"] == ["TOMBSTONE"]
-    assert list(HoldStore(new_table()).due(datetime(2100, 1, 1, tzinfo=UTC))) == []
+    assert due_holds(datetime(2100, 1, 1, tzinfo=UTC)) == []
 
 
 def test_an_account_without_billing_is_deleted_without_calling_stripe(stripe_sim: Simulator) -> None:

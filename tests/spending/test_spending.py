@@ -1,10 +1,10 @@
-"""Spending: usage events counted once, the limit event published once a month, the spending
+"""Spending: usage charges counted once, the limit event published once a month, the spending
 view and limit-increase requests. Against moto's DynamoDB and EventBridge (with an SQS queue
-subscribed to the bus to read what was published)."""
+subscribed to the bus to read what was published); the recorder gets its batches as the usage
+queue's event source hands them over."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Callable
@@ -15,22 +15,21 @@ from typing import Any
 
 import boto3
 import pytest
-from pydantic import ValidationError
 
 from account_billing.accounts.store import AccountStore
 from account_billing.core.events import EventPublisher
 from account_billing.core.table import Table
-from account_billing.spending.service import MAX_OPEN_LIMIT_REQUESTS, SpendingService
+from account_billing.spending.service import MAX_OPEN_LIMIT_REQUESTS, SpendingService, Usage
 from account_billing.spending.store import SpendStore
 from functions.spending import app as spending_app
 from functions.usage_recorder import app as recorder
 from tests.support import table
 from tests.support.emf import EmittedMetrics
-from tests.support.events import EVENTS, LambdaContext, call, http_event
+from tests.support.events import LambdaContext, call, http_event
 from tests.support.profile import ProfileClient
+from tests.support.usage import batch_event, charge, deliver, failed_ids, header, spend, usage_event
 
 BUS = "test-usage"
-SAMPLE = json.loads((EVENTS / "usage_recorder" / "usage_recorded.json").read_text())
 
 
 @pytest.fixture
@@ -54,17 +53,6 @@ def bus(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Callable[[], li
     return published
 
 
-def usage_event(sub: str, amount: int, usage_id: str, time: str = "2026-11-28T14:00:00Z") -> dict[str, Any]:
-    event = copy.deepcopy(SAMPLE)
-    event["detail"] = {"account": sub, "amount_cents": amount, "idempotency_id": usage_id}
-    event["time"] = time
-    return dict(event)
-
-
-def deliver(event: dict[str, Any]) -> Any:
-    return recorder.lambda_handler(event, LambdaContext())
-
-
 def set_plan(sub: str, plan: str) -> None:
     boto3.client("dynamodb").update_item(
         TableName=os.environ["TABLE_NAME"],
@@ -83,15 +71,10 @@ def developer(bus: Any) -> str:
     return "sub-dev"
 
 
-def spend(sub: str, month: str = "2026-11") -> int:
-    item = table.item(f"ACCOUNT#{sub}", f"SPEND#{month}")
-    return int(item["spent_cents"]) if item else 0
-
-
 def test_usage_adds_to_the_months_spend_and_a_redelivery_counts_once(developer: str) -> None:
-    assert deliver(usage_event(developer, 1250, "u-1")) == {"counted": True}
-    assert deliver(usage_event(developer, 1250, "u-1")) == {"counted": False}
-    assert deliver(usage_event(developer, 300, "u-2")) == {"counted": True}
+    assert deliver(usage_event(developer, 1250, "u-1")) == {"batchItemFailures": []}
+    assert deliver(usage_event(developer, 1250, "u-1")) == {"batchItemFailures": []}  # counted before
+    deliver(usage_event(developer, 300, "u-2"))
     assert spend(developer) == 1550
 
 
@@ -105,8 +88,9 @@ def test_usage_of_an_unknown_or_deleted_account_is_dropped(bus: Any) -> None:
     ProfileClient("sub-gone").create("gone_account")
     ProfileClient("sub-gone").delete("gone_account")
     before = table.all_items()
-    assert deliver(usage_event("sub-gone", 500, "u-1")) == {"counted": False}
-    assert deliver(usage_event("sub-never", 500, "u-2")) == {"counted": False}
+    assert deliver(usage_event("sub-gone", 500, "u-1"), usage_event("sub-never", 500, "u-2")) == {
+        "batchItemFailures": []
+    }
     assert table.all_items() == before
 
 
@@ -118,14 +102,20 @@ def test_usage_of_an_unknown_or_deleted_account_is_dropped(bus: Any) -> None:
         {"account": "sub-dev", "amount_cents": 100},
         {"account": "", "amount_cents": 100, "idempotency_id": "u-1"},
         {"account": "sub-dev", "amount_cents": 100, "idempotency_id": "has spaces"},
+        {"records": []},
+        {"records": [{"account": "sub-dev", "amount_cents": 1, "idempotency_id": "u-1"}, {"account": "sub-dev"}]},
+        {"account": "sub-dev", "amount_cents": 1, "idempotency_id": "u-1", "occurred_at": "2026-11-28T14:00:00"},
     ],
 )
-def test_a_malformed_usage_event_fails_loudly_and_counts_nothing(developer: str, detail: dict[str, Any]) -> None:
-    event = usage_event(developer, 0, "x")
-    event["detail"] = detail
-    with pytest.raises(ValidationError):
-        deliver(event)
-    assert spend(developer) == 0
+def test_a_malformed_usage_event_is_handed_back_and_counts_nothing(developer: str, detail: dict[str, Any]) -> None:
+    poisoned = usage_event(developer, 0, "x")
+    poisoned["detail"] = detail
+    fine = usage_event(developer, 700, "u-fine")
+
+    answer = deliver(poisoned, fine, "not json at all")
+
+    assert len(failed_ids(answer)) == 2  # the malformed one and the one that is not an event
+    assert spend(developer) == 700  # the rest of the batch is counted
 
 
 def test_reaching_the_limit_publishes_one_event_for_the_month(developer: str, bus: Any) -> None:
@@ -157,31 +147,30 @@ def test_the_free_plan_reaches_its_limit_with_the_first_cent(bus: Any) -> None:
     assert [e["detail"]["limit_cents"] for e in bus()] == [0]
 
 
-def test_concurrent_events_crossing_the_limit_publish_once(developer: str, bus: Any) -> None:
+def test_concurrent_batches_crossing_the_limit_publish_once(developer: str, bus: Any) -> None:
     def service() -> SpendingService:
         table_ = Table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
         publish = EventPublisher(boto3.client("events"), BUS, "SpendingLimitReached")
         return SpendingService(AccountStore(table_), SpendStore(table_), publish)
 
-    from account_billing.spending.models import UsageRecorded  # noqa: PLC0415
-
     threads = 8
     services = [service() for _ in range(threads)]
     barrier = Barrier(threads)
-    moment = datetime(2026, 11, 28, tzinfo=UTC)
 
-    def record(i: int) -> bool:
+    def record(i: int) -> int:
+        usages = [Usage(developer, 12_50, f"c-{i}-{n}", "inference", "2026-11", f"m-{i}") for n in range(2)]
         barrier.wait()
-        usage = UsageRecorded(account=developer, amount_cents=25_00, idempotency_id=f"c-{i}")
-        return services[i].record_usage(usage, "inference", moment)
+        outcome = services[i].record_batch(usages)
+        assert not outcome.failed_messages
+        return outcome.counted
 
     with ThreadPoolExecutor(threads) as pool:
-        assert all(pool.map(record, range(threads)))
+        assert sum(pool.map(record, range(threads))) == 2 * threads
     assert spend(developer) == 200_00
     assert len(bus()) == 1
 
 
-def test_when_publishing_fails_the_event_fails_and_its_redelivery_publishes(
+def test_when_publishing_fails_the_message_comes_again_and_its_redelivery_publishes(
     developer: str, bus: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     deliver(usage_event(developer, 90_00, "u-1"))
@@ -190,16 +179,41 @@ def test_when_publishing_fails_the_event_fails_and_its_redelivery_publishes(
     def unavailable(**_: Any) -> None:
         raise ConnectionError("EventBridge unreachable")
 
+    crossing = usage_event(developer, 20_00, "u-2")
     with monkeypatch.context() as patched:
         patched.setattr(client, "put_events", unavailable)
-        with pytest.raises(ConnectionError):
-            deliver(usage_event(developer, 20_00, "u-2"))
-    assert "limit_reached_at" not in (table.item(f"ACCOUNT#{developer}", "SPEND#2026-11") or {})
+        assert len(failed_ids(deliver(crossing))) == 1  # handed back to the queue
+    assert "limit_reached_at" not in header(developer)
     assert bus() == []
-    # EventBridge retries the event: it counts nothing more, and the limit is published now
-    assert deliver(usage_event(developer, 20_00, "u-2")) == {"counted": False}
+    # the queue delivers it again: it counts nothing more, and the limit is published now
+    assert deliver(crossing) == {"batchItemFailures": []}
     assert spend(developer) == 110_00
     assert [e["detail"]["spent_cents"] for e in bus()] == [110_00]
+
+
+def test_an_event_sent_straight_to_the_function_is_counted_or_raised(developer: str) -> None:
+    """EventBridge invoked the function itself before its rule targeted the queue: an event still
+    in flight at the change is counted, and a failure raises for EventBridge to retry."""
+    assert recorder.lambda_handler(usage_event(developer, 500, "u-direct"), LambdaContext()) == {"counted": 1}
+    assert spend(developer) == 500
+    with pytest.raises(recorder.UsageNotCounted):
+        recorder.lambda_handler({**usage_event(developer, 1, "u-bad"), "detail": {}}, LambdaContext())
+
+
+def test_a_batch_of_charges_in_one_event_is_counted_per_account_and_month(developer: str, bus: Any) -> None:
+    ProfileClient("sub-other").create("other_account")
+    event = batch_event(
+        [
+            charge(developer, 10, "b-1"),
+            charge(developer, 20, "b-2", occurred_at="2026-10-31T23:00:00Z"),
+            charge("sub-other", 30, "b-3"),
+            charge("sub-nobody", 40, "b-4"),
+        ]
+    )
+
+    assert deliver(event) == {"batchItemFailures": []}
+
+    assert (spend(developer), spend(developer, "2026-10"), spend("sub-other")) == (10, 20, 30)
 
 
 # ------------------------------------------------------------------ the spending view
@@ -312,6 +326,7 @@ def test_a_limit_request_needs_an_account(bus: Any) -> None:
 
 def test_deleting_the_account_erases_its_spend_and_requests(developer: str) -> None:
     deliver(usage_event(developer, 10_00, "u-1"))
+    assert spend(developer) == 10_00
     ask(developer, {"amount_cents": 200_000, "reason": "x"})
     assert ProfileClient(developer).delete("dev_account")[0] == 204
     left = [sk for pk, sk in table.key_pairs() if pk == f"ACCOUNT#{developer}"]
@@ -329,10 +344,13 @@ def test_usage_counted_limits_reached_and_publishing_failures_are_metrics(
 
     with monkeypatch.context() as patched:
         patched.setattr(client, "put_events", unreachable)
-        with pytest.raises(ConnectionError):
-            deliver(usage_event(developer, 20_00, "u-2"))
-    deliver(usage_event(developer, 20_00, "u-2"))  # EventBridge's retry: published now
+        assert failed_ids(deliver(usage_event(developer, 20_00, "u-2"))) != []  # the message comes again
+    assert failed_ids(deliver(usage_event(developer, 20_00, "u-2"))) == []  # SQS's redelivery: published now
 
-    assert emitted_metrics.values("UsageRecorded") == [1.0, 1.0]
+    # u-2 was added to the spend on its first delivery (its group failed on the publish, so it is
+    # not counted as recorded then); the redelivery finds it counted and publishes the limit event
+    assert emitted_metrics.values("UsageRecorded") == [1.0]
+    assert emitted_metrics.values("UsageRepeated") == [1.0]
+    assert emitted_metrics.values("UsageMessagesFailed") == [1.0]
     assert emitted_metrics.values("SpendingEventPublishFailed") == [1.0]
     assert emitted_metrics.values("SpendingLimitReached") == [1.0]

@@ -11,6 +11,7 @@ import boto3
 
 from account_billing.billing.cards.service import CardService
 from account_billing.billing.context import BillingContext
+from account_billing.billing.holds.records import due_partitions
 from account_billing.billing.holds.release import HoldReleaser
 from account_billing.billing.holds.scheduling import ReleaseScheduler
 from account_billing.billing.holds.store import HoldStore
@@ -23,9 +24,11 @@ from functions.preauth_release import app as preauth_release
 from tests.support import table
 from tests.support.events import call, http_event
 from tests.support.profile import ProfileClient
+from tests.support.queues import poll, waiting
 
 SCHEDULE_GROUP = "test-hold-releases"
 RELEASE_FUNCTION_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:test-preauth-release"
+TASK_QUEUE = "test-StripeTaskQueue"  # as the template names it in the tests' stack (its policies do)
 SCHEDULER_ROLE_ARN = "arn:aws:iam::123456789012:role/test-hold-release-scheduler"
 
 Result = tuple[int, dict[str, str], Any]
@@ -83,6 +86,27 @@ class ReleaseContext:
 
 def invoke_release(event: dict[str, Any], remaining_ms: int = 300_000) -> Any:
     return preauth_release.lambda_handler(event, ReleaseContext(remaining_ms))
+
+
+def task_queue() -> str:
+    return str(boto3.client("sqs").get_queue_url(QueueName=TASK_QUEUE)["QueueUrl"])
+
+
+def queued_tasks() -> list[dict[str, Any]]:
+    """The tasks waiting on the queue of background Stripe work."""
+    return waiting(task_queue())
+
+
+def drain_tasks(rounds: int = 10) -> list[dict[str, Any]]:
+    """Run the queue of background Stripe work through the worker as Lambda's event source
+    would; the worker's answers, one per batch."""
+    return poll(task_queue(), lambda event, _: invoke_release(event), rounds=rounds)
+
+
+def due_holds(until: datetime) -> list[Any]:
+    """Every hold the due index lists as due by `until`, from all of its partitions."""
+    store = HoldStore(new_table())
+    return [hold for partition in due_partitions() for hold in store.due(partition, until)]
 
 
 def holds(sub: str | None = None) -> list[dict[str, Any]]:

@@ -216,13 +216,17 @@ def avatar_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[s
 
 def _billing_environment(session: Any, names: dict[str, str]) -> None:
     """The payment_methods function's environment: the idempotency table, the hold release
-    schedule group and dead-letter queue (Stripe is the simulator, see `measure`)."""
+    schedule group and dead-letter queue, the queue of background Stripe work (Stripe is the
+    simulator, see `measure`)."""
     session.client("scheduler").create_schedule_group(Name="bench-hold-releases")
     queue = session.client("sqs").create_queue(QueueName="bench-hold-release-dlq")["QueueUrl"]
+    tasks_name = name_in("bench", "StripeTaskQueue").rsplit("/", 1)[-1]  # a queue's Ref is its URL
+    tasks = session.client("sqs").create_queue(QueueName=tasks_name)["QueueUrl"]
     os.environ.update(
         IDEMPOTENCY_TABLE_NAME=names["IdempotencyTable"],
         RELEASE_SCHEDULE_GROUP="bench-hold-releases",
-        RELEASE_FUNCTION_ARN="arn:aws:lambda:eu-west-1:123456789012:function:bench-preauth-release",
+        RELEASE_QUEUE_ARN=f"arn:aws:sqs:eu-west-1:123456789012:{tasks.rsplit('/', 1)[-1]}",
+        STRIPE_TASK_QUEUE_URL=tasks,
         RELEASE_SCHEDULER_ROLE_ARN="arn:aws:iam::123456789012:role/bench-scheduler",
         RELEASE_DEAD_LETTER_QUEUE_ARN=f"arn:aws:sqs:eu-west-1:123456789012:{queue.rsplit('/', 1)[-1]}",
     )

@@ -149,6 +149,8 @@ ARN_VARIABLES: dict[tuple[str, str], Callable[[Mapping[str, Any]], dict[str, str
     ("scheduler", "schedule-group"): lambda p: {"GroupName": p["GroupName"]} if p.get("GroupName") else None,
     ("ssm", "parameter"): lambda p: {"ParameterNameWithoutLeadingSlash": str(p["Name"]).removeprefix("/")},
     ("events", "event-bus"): lambda p: {"EventBusName": p.get("EventBusName") or "default"},
+    # SQS names a queue by its URL, whose last segment is the queue's name.
+    ("sqs", "queue"): lambda p: {"QueueName": str(p["QueueUrl"]).rsplit("/", 1)[-1]} if p.get("QueueUrl") else None,
     ("ses", "identity"): _ses_identity,
     ("ses", "configuration-set"): lambda p: (
         {"ConfigurationSetName": p["ConfigurationSetName"]} if p.get("ConfigurationSetName") else None
@@ -197,7 +199,9 @@ def resources(prefix: str, action: str, params: Mapping[str, Any], region: str, 
 # transaction" (DynamoDB API reference and developer guide, "Using IAM with DynamoDB
 # transactions"). DeleteObjects: "you must have the s3:DeleteObject permission" (S3 API
 # reference). HeadObject / HeadBucket: "you must have s3:GetObject" / "s3:ListBucket" (S3 API
-# reference). The action names are checked against the reference by the tests.
+# reference). SendMessageBatch / DeleteMessageBatch: "the same as for SendMessage" /
+# "DeleteMessage" (SQS developer guide, "Amazon SQS API permissions: Actions and resource
+# reference"). The action names are checked against the reference by the tests.
 TRANSACTION_ITEM_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -240,6 +244,8 @@ PER_ITEM: dict[tuple[str, str], Callable[[Mapping[str, Any]], Iterator[tuple[str
     ("s3", "HeadObject"): lambda p: iter([("GetObject", p)]),
     ("s3", "HeadBucket"): lambda p: iter([("ListBucket", p)]),
     ("events", "PutEvents"): _event_entries,
+    ("sqs", "SendMessageBatch"): lambda p: iter([("SendMessage", p)]),
+    ("sqs", "DeleteMessageBatch"): lambda p: iter([("DeleteMessage", p)]),
 }
 
 # Condition keys a request sets, by action (the reference lists each action's keys; these are

@@ -95,9 +95,9 @@ SAMPLES = [
     Sample("SpendingFunction", "spending/get_spending", _status(200), "month-to-date spend"),
     Sample(
         "UsageRecorderFunction",
-        "usage_recorder/usage_recorded",
-        lambda response: response == {"counted": True},
-        "adds to the month's spend",
+        "usage_recorder/usage_queue_batch",
+        lambda response: response == {"batchItemFailures": []},
+        "adds a batch of the usage queue to the month's spend",
     ),
     Sample("PaymentMethodsFunction", "payment_methods/list_payment_methods", _status(200), "cards from DynamoDB"),
     Sample("SubscriptionsFunction", "subscriptions/get_subscription", _status(200), "the mirrored subscription"),
@@ -105,8 +105,8 @@ SAMPLES = [
     Sample(
         "PreauthReleaseFunction",
         "preauth_release/hourly_sweep",
-        lambda response: isinstance(response, dict) and response.get("due") == 0 and response.get("failed") == 0,
-        "no hold is due: no Stripe call",
+        lambda response: isinstance(response, dict) and response.get("due") == 0 and response.get("queued") == 0,
+        "no hold is due: nothing queued, no Stripe call",
     ),
     Sample(
         "StripeWebhookFunction",

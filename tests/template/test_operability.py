@@ -134,11 +134,12 @@ def test_every_dead_letter_queue_has_an_alarm_when_it_is_not_empty(transformed: 
         if not watching:
             unwatched.append(queue)
 
-    # the scheduler's, the avatar validator's (OnFailure) and the one SAM makes for the usage rule
+    # the scheduler's, the avatar validator's (OnFailure), the usage and task queues' (RedrivePolicy)
     assert {
         "HoldReleaseDeadLetterQueue",
         "AvatarValidatorDeadLetterQueue",
-        "UsageRecorderFunctionUsageRecordedQueue",
+        "UsageDeadLetterQueue",
+        "StripeTaskDeadLetterQueue",
     } <= queues
     assert unwatched == []
 

@@ -23,7 +23,7 @@ import pytest
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
-from account_billing.billing.holds.records import DUE_INDEX, DUE_PARTITION, HoldOutcome, HoldStatus
+from account_billing.billing.holds.records import DUE_INDEX, HoldOutcome, HoldStatus, due_partitions
 from functions.preauth_release.app import ScheduledEvent
 from local.template import ROOT, load_template, resources
 from tests.support.emf import CODE, code_metrics
@@ -329,7 +329,10 @@ def test_marking_a_hold_released_by_hand_writes_what_the_release_function_writes
     assert documented is not None
     assert set(re.findall(r"`(\w+)`", documented[1])) == {o.value for o in HoldOutcome}
     assert f"--index-name {DUE_INDEX}" in text
-    assert f'\\"S\\":\\"{DUE_PARTITION}\\"' in text
+    loop = re.search(r"for DUE in HOLD \$\(seq -f 'HOLD#%g' 0 (\d+)\)", text)
+    assert loop is not None  # every partition of the due index, the legacy one first
+    assert ["HOLD"] + [f"HOLD#{n}" for n in range(int(loop[1]) + 1)] == due_partitions()[-1:] + due_partitions()[:-1]
+    assert '\\"S\\":\\"$DUE\\"' in text
 
 
 def test_the_resources_the_procedures_name_are_the_stacks() -> None:

@@ -7,7 +7,7 @@ import pytest
 from account_billing.core.table import values
 from stripe_simulator import Simulator
 from tests.support import table
-from tests.support.billing import Cards, new_table
+from tests.support.billing import Cards, drain_tasks, new_table
 from tests.support.stripe import stripe_object
 
 pytestmark = pytest.mark.usefixtures("billing")
@@ -54,6 +54,7 @@ def test_another_verified_card_can_become_the_default(ada: Cards, stripe_sim: Si
     assert status == 204
     assert _defaults(ada) == {first: False, second: True}
     assert table.item("ACCOUNT#user-ada", "PROFILE")["default_payment_method"] == second  # type: ignore[index]
+    drain_tasks()  # Stripe's default card follows in the background
     customer = stripe_sim.all("customer")[0]
     assert customer["invoice_settings"]["default_payment_method"] == second
 
@@ -76,6 +77,7 @@ def test_removing_a_card_detaches_it_and_frees_its_fingerprint(ada: Cards, strip
 
     assert status == 204
     assert second not in _defaults(ada)
+    drain_tasks()  # detaching is background work
     assert stripe_object(stripe_sim, second, "payment_method")["customer"] is None
     assert ada.add("pm_card_mastercard")[0] == 201  # the same card may come back
 
@@ -100,6 +102,7 @@ def test_removing_the_default_hands_it_to_another_verified_card(ada: Cards, stri
 
     assert _defaults(ada) == {second: True}
     assert table.item("ACCOUNT#user-ada", "PROFILE")["default_payment_method"] == second  # type: ignore[index]
+    drain_tasks()
     assert stripe_sim.all("customer")[0]["invoice_settings"]["default_payment_method"] == second
 
 

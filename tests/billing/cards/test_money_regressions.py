@@ -20,7 +20,17 @@ from account_billing.billing.plans import DEFAULT_HOLD_PLAN
 from account_billing.billing.webhooks.payment_intents import on_payment_intent_event
 from account_billing.core.identity import Caller
 from stripe_simulator import Simulator
-from tests.support.billing import Cards, billing_items, holds, later, new_releaser, new_service, new_table, schedules
+from tests.support.billing import (
+    Cards,
+    billing_items,
+    drain_tasks,
+    holds,
+    later,
+    new_context,
+    new_service,
+    new_table,
+    schedules,
+)
 from tests.support.stripe import stripe_object
 
 pytestmark = pytest.mark.usefixtures("billing")
@@ -83,10 +93,9 @@ def test_a_hold_that_never_became_a_card_frees_the_cards_fingerprint(stripe_sim:
     assert cards.add("pm_card_visa", key="first-key-0001")[0] == 503  # nothing reached Stripe
     assert any(i["SK"].startswith("CARDFP#") for i in billing_items("user-ada"))
 
-    report = Sweeper(HoldStore(new_table()), new_releaser(clock=later(days=2)), clock=later(days=2)).sweep(
-        lambda: 300_000
-    )
-    assert report.outcomes == {"not_authorized": 1}
+    Sweeper(HoldStore(new_table()), new_context().tasks, clock=later(days=2)).sweep(lambda: 300_000)
+    drain_tasks()
+    assert holds()[0]["outcome"] == "not_authorized"
     assert not any(i["SK"].startswith("CARDFP#") for i in billing_items("user-ada"))
 
     # the same card can be added again (before the fix: 409 for ever)
@@ -97,10 +106,9 @@ def test_a_hold_that_never_became_a_card_frees_the_cards_fingerprint(stripe_sim:
 def test_releasing_a_cards_hold_keeps_the_cards_fingerprint(stripe_sim: Simulator) -> None:
     cards = _account("user-ada")
     assert cards.add("pm_card_visa")[0] == 201
-    report = Sweeper(HoldStore(new_table()), new_releaser(clock=later(days=2)), clock=later(days=2)).sweep(
-        lambda: 300_000
-    )
-    assert report.outcomes == {"canceled": 1}
+    Sweeper(HoldStore(new_table()), new_context().tasks, clock=later(days=2)).sweep(lambda: 300_000)
+    drain_tasks()
+    assert holds()[0]["outcome"] == "canceled"
     assert any(i["SK"].startswith("CARDFP#") for i in billing_items("user-ada"))
     assert cards.add("pm_card_visa", key="again-key-0003")[0] == 409  # still the same card
 
@@ -118,6 +126,7 @@ def test_a_second_request_for_the_same_card_does_not_detach_it_from_the_first(st
     # request B (a double submit with another key) sends the same payment method
     with pytest.raises(DuplicateCard):
         service.add(Caller("user-ada"), AddPaymentMethodRequest(payment_method=card.payment_method_id), "request-b-key")
+    drain_tasks()  # whatever background work request B left
     assert stripe_object(stripe_sim, card.payment_method_id, "payment_method")["customer"] == customer  # still attached
 
     # request A goes on and verifies the card

@@ -11,7 +11,7 @@ from account_billing.core.table import values
 from stripe_simulator import Simulator
 from stripe_simulator.resources.payment_intents import authenticate
 from tests.support import table
-from tests.support.billing import Cards, billing_items, holds, new_service, new_table, schedules
+from tests.support.billing import Cards, billing_items, drain_tasks, holds, new_service, new_table, schedules
 from tests.support.stripe import stripe_object
 
 pytestmark = pytest.mark.usefixtures("billing")
@@ -56,6 +56,7 @@ def test_adding_a_card_places_the_plans_hold_and_schedules_its_release(ada: Card
     assert schedule["ScheduleExpression"] == f"at({hold['release_at'][:19]})"
     assert schedule["ActionAfterCompletion"] == "DELETE"
     assert json.loads(schedule["Target"]["Input"]) == {"release": {"account": "user-ada", "hold_id": hold["id"]}}
+    assert schedule["Target"]["Arn"].endswith(":test-StripeTaskQueue")  # the release goes through the queue
     assert schedule["Target"]["DeadLetterConfig"]["Arn"].endswith("test-hold-release-dlq")
     assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] > 0
     # the hold is recorded, held, and in the due index at its release time
@@ -144,6 +145,7 @@ def test_a_declined_card_answers_402_with_the_decline_code_and_leaves_nothing(
     assert body["decline_code"] == decline_code
     assert billing_items("user-ada") == []
     assert ada.list()[2]["payment_methods"] == []
+    drain_tasks()  # detaching is background work
     assert all(pm["customer"] is None for pm in stripe_sim.all("payment_method"))  # detached
     assert schedules() == []
     assert "default_payment_method" not in table.item("ACCOUNT#user-ada", "PROFILE")  # type: ignore[operator]
@@ -202,6 +204,7 @@ def test_the_same_card_twice_is_409_and_the_second_copy_is_detached(ada: Cards, 
     assert body["type"].endswith(":duplicate-card")
     assert len(ada.list()[2]["payment_methods"]) == 1
     assert len(stripe_sim.all("payment_intent")) == 1  # no second hold
+    drain_tasks()  # detaching is background work
     attached = [pm for pm in stripe_sim.all("payment_method") if pm["customer"]]
     assert len(attached) == 1
 

@@ -21,7 +21,19 @@ from account_billing.billing.stripe.client import stripe_client
 from account_billing.billing.stripe.gateway import StripeGateway
 from account_billing.core.identity import Caller
 from stripe_simulator import Simulator
-from tests.support.billing import Cards, holds, invoke_release, later, new_releaser, new_service, new_table, schedules
+from tests.support.billing import (
+    Cards,
+    drain_tasks,
+    due_holds,
+    holds,
+    invoke_release,
+    later,
+    new_context,
+    new_releaser,
+    new_service,
+    new_table,
+    schedules,
+)
 from tests.support.stripe import TEST_KEY, stripe_object
 
 pytestmark = pytest.mark.usefixtures("billing")
@@ -111,9 +123,10 @@ def test_a_malformed_event_is_refused() -> None:
 # ---------------------------------------------------------------------------- concurrency
 def test_schedules_and_sweepers_racing_cancel_each_hold_exactly_once(stripe_sim: Simulator) -> None:
     placed = [_placed_long_ago(f"user-{i}") for i in range(4)]
-    # per hold: its schedule delivered three times; plus two sweepers; each in its own container
+    # per hold: its schedule delivered three times, and queued twice more (sweeps) for the worker;
+    # each in its own container
     calls: list[Any] = [lambda r, h=h: r.release(h["sub"], h["hold_id"]) for h in placed for _ in range(3)]
-    calls += [lambda r: Sweeper(HoldStore(new_table()), r, workers=4).sweep(lambda: 300_000) for _ in range(2)]
+    calls += [lambda r, h=h: r.release_due(h["sub"], h["hold_id"]) for h in placed for _ in range(2)]  # worker
     releasers = [new_releaser() for _ in calls]
     barrier = Barrier(len(calls))
 
@@ -128,7 +141,7 @@ def test_schedules_and_sweepers_racing_cancel_each_hold_exactly_once(stripe_sim:
         assert _cancels(stripe_sim, hold["payment_intent_id"]) == 1, hold["hold_id"]
         assert stripe_object(stripe_sim, hold["payment_intent_id"], "payment_intent")["status"] == "canceled"
     assert Counter(h["status"] for h in holds()) == {"released": 4}
-    assert list(HoldStore(new_table()).due(datetime.now(UTC) + timedelta(days=30))) == []
+    assert due_holds(datetime.now(UTC) + timedelta(days=30)) == []
 
 
 # ---------------------------------------------------------------------------- Stripe's states
@@ -192,7 +205,7 @@ def test_when_stripe_stays_down_the_hold_waits_for_the_next_run(stripe_sim: Simu
     assert waiting["status"] == "releasing"
     assert "GSI1SK" in waiting  # still due
     fault.times = 0
-    assert invoke_release({"sweep": True})["released"] == 0  # not due yet by the clock...
+    assert invoke_release({"sweep": True})["queued"] == 0  # not due yet by the clock...
     report = new_releaser().release(hold["sub"], hold["hold_id"])  # ...but its claim was given back
     assert report.result == "released"
     assert stripe_object(stripe_sim, hold["payment_intent_id"], "payment_intent")["status"] == "canceled"
@@ -214,11 +227,10 @@ def test_a_crash_after_stripe_authorized_is_reconciled_by_the_sweeper(stripe_sim
     assert hold["status"] == "authorizing"  # ...and the hold was recorded before Stripe was called
     assert "payment_intent_id" not in hold
 
-    report = Sweeper(HoldStore(new_table()), new_releaser(clock=later(days=2)), clock=later(days=2)).sweep(
-        lambda: 300_000
-    )
+    report = Sweeper(HoldStore(new_table()), new_context().tasks, clock=later(days=2)).sweep(lambda: 300_000)
+    drain_tasks()
 
-    assert (report.due, report.released, report.outcomes) == (1, 1, {"canceled": 1})
+    assert (report.due, report.queued) == (1, 1)
     assert stripe_object(stripe_sim, intent["id"], "payment_intent")["status"] == "canceled"
     [released] = holds()
     assert (released["status"], released["payment_intent_id"]) == ("released", intent["id"])
@@ -245,12 +257,10 @@ def test_a_crash_before_stripe_answered_leaves_nothing_held(stripe_sim: Simulato
     assert cards.add("pm_card_visa")[0] == 503
     assert stripe_sim.all("payment_intent") == []
 
-    report = Sweeper(HoldStore(new_table()), new_releaser(clock=later(days=2)), clock=later(days=2)).sweep(
-        lambda: 300_000
-    )
+    Sweeper(HoldStore(new_table()), new_context().tasks, clock=later(days=2)).sweep(lambda: 300_000)
+    drain_tasks()
 
-    assert report.outcomes == {"not_authorized": 1}
-    assert holds()[0]["status"] == "released"
+    assert (holds()[0]["status"], holds()[0]["outcome"]) == ("released", "not_authorized")
 
 
 def test_a_releaser_that_died_midway_is_taken_over_when_its_lease_runs_out(stripe_sim: Simulator) -> None:

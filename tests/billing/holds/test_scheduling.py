@@ -30,5 +30,5 @@ def test_hold_ids_are_what_requests_already_in_flight_recorded() -> None:
 
 
 def test_the_scheduler_needs_its_whole_configuration() -> None:
-    with pytest.raises(RuntimeError, match="RELEASE_FUNCTION_ARN"):
+    with pytest.raises(RuntimeError, match="RELEASE_QUEUE_ARN"):
         ReleaseScheduler.from_settings(cast(Any, object()), BillingSettings(release_schedule_group="g"))

@@ -78,6 +78,16 @@ class AccountStore:
         item = self.table.get(keys.profile_key(sub), consistent=consistent)
         return Account.from_item(item) if item else None
 
+    def get_many(self, subs: Sequence[str]) -> dict[str, Account]:
+        """The accounts of `subs` that exist, by key: BatchGetItem, 100 keys a request."""
+        unique = list(dict.fromkeys(subs))
+        found: dict[str, Account] = {}
+        for start in range(0, len(unique), 100):
+            for item in self.table.batch_get([keys.profile_key(sub) for sub in unique[start : start + 100]]):
+                account = Account.from_item(item)
+                found[account.sub] = account
+        return found
+
     def require(self, sub: str, *, consistent: bool = False) -> Account:
         """The caller's account, active or being deleted; `AccountNotFound` if it has none."""
         account = self.get(sub, consistent=consistent)

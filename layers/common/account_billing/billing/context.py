@@ -2,8 +2,9 @@
 handed to each service (no service reaches into another's attributes for its collaborators).
 
 Nothing costly happens here: the Stripe gateway imports stripe and fetches its key at the first
-Stripe call, and the hold release scheduler is built on first use (functions that schedule
-nothing, such as invoices, have no configuration for it).
+Stripe call, and the hold release scheduler and the queue of background Stripe work are built on
+first use (functions that schedule or queue nothing, such as invoices, have no configuration for
+them).
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from account_billing.billing.holds.store import HoldStore
 from account_billing.billing.invoices.store import InvoiceStore
 from account_billing.billing.settings import BillingSettings, billing_settings
 from account_billing.billing.store import CustomerStore
+from account_billing.billing.stripe.budget import StripeBudget
 from account_billing.billing.stripe.deferred import deferred_gateway
 from account_billing.billing.subscriptions.store import SubscriptionStore
+from account_billing.billing.tasks import TaskQueue
 from account_billing.billing.webhooks.store import EventStore
 from account_billing.core.clock import Clock, utc_now
-from account_billing.core.settings import get_settings
+from account_billing.core.ratelimit_windows import WindowCounters
+from account_billing.core.settings import get_settings, required
 from account_billing.core.table import Table
-from account_billing.core.wiring import dynamodb_client, per_container, scheduler_client
+from account_billing.core.wiring import dynamodb_client, per_container, scheduler_client, sqs_client
 
 if TYPE_CHECKING:
     from account_billing.billing.stripe.gateway import StripeGateway
@@ -40,6 +44,7 @@ class BillingContext:
         gateway: StripeGateway,
         *,
         scheduler: ReleaseScheduler | None = None,
+        tasks: TaskQueue | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
@@ -47,6 +52,7 @@ class BillingContext:
         self.gateway = gateway
         self.clock = clock
         self._scheduler = scheduler
+        self._tasks = tasks
         self.accounts = AccountStore(table)
         self.cards = CardStore(table)
         self.holds = HoldStore(table)
@@ -59,6 +65,18 @@ class BillingContext:
     def scheduler(self) -> ReleaseScheduler:
         """The one-time release schedules of holds (built on first use)."""
         return self._scheduler or ReleaseScheduler.from_settings(scheduler_client(), self.settings)
+
+    @cached_property
+    def tasks(self) -> TaskQueue:
+        """The queue of background Stripe work (built on first use)."""
+        if self._tasks is not None:
+            return self._tasks
+        return TaskQueue(sqs_client(), required(self.settings.stripe_task_queue_url, "STRIPE_TASK_QUEUE_URL"))
+
+    @cached_property
+    def budget(self) -> StripeBudget:
+        """The interactive share of Stripe's rate limit, counted across containers."""
+        return StripeBudget(WindowCounters(self.table, self.clock), self.settings.stripe_interactive_rate)
 
 
 def build_context(limiter: RateLimiter | None = None) -> BillingContext:

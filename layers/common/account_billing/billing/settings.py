@@ -29,15 +29,22 @@ class BillingSettings(BaseModel):
     stripe_api_base: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?$")
     currency: str = Field(default="usd", pattern=r"^[a-z]{3}$")
     hold_release_delay_minutes: int = Field(default=24 * 60, ge=1, le=MAX_RELEASE_DELAY_MINUTES)
-    # EventBridge Scheduler: the group of the one-time release schedules, their target and the
-    # role Scheduler assumes to invoke it, and the queue of deliveries that kept failing.
+    # EventBridge Scheduler: the group of the one-time release schedules, their target (the
+    # queue of background Stripe work) and the role Scheduler assumes to send to it, and the
+    # queue of deliveries that kept failing.
     release_schedule_group: str | None = None
-    release_function_arn: str | None = None
+    release_queue_arn: str | None = None
     release_scheduler_role_arn: str | None = None
     release_dead_letter_queue_arn: str | None = None
-    # The sweeper's ceiling on Stripe requests per second (Stripe allows 25/s in test mode,
-    # 100/s live, shared with everything else that calls it).
-    sweeper_stripe_rate: float = Field(default=25.0, gt=0, le=100)
+    # One rate budget for Stripe (requests per second, every container together; Stripe allows
+    # 100/s live and 25/s in test mode unless it raised the account's limit). Background work
+    # (hold releases, detaches, default cards) goes through `stripe_task_queue_url` and is
+    # drained by at most `stripe_worker_concurrency` containers at `stripe_background_rate`
+    # between them; card flows draw `stripe_interactive_rate` from a shared counter.
+    stripe_task_queue_url: str | None = None
+    stripe_background_rate: float = Field(default=20.0, gt=0, le=10_000)
+    stripe_worker_concurrency: int = Field(default=2, ge=1, le=1000)
+    stripe_interactive_rate: int = Field(default=60, ge=1, le=100_000)
     idempotency_table_name: str | None = None
     # Stripe Price ids of the paid plans, per stage: {"developer": "price_...", ...}.
     plan_price_ids: dict[str, str] = Field(default_factory=dict)
@@ -48,6 +55,11 @@ class BillingSettings(BaseModel):
     # old a delivery's signature may be (Stripe's own default tolerance: five minutes).
     stripe_webhook_secret_parameter: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9_.\-/]+$")
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+
+    @property
+    def stripe_rate_per_worker(self) -> float:
+        """Stripe requests per second one container of the background worker may make."""
+        return self.stripe_background_rate / self.stripe_worker_concurrency
 
     @field_validator("plan_price_ids", "plan_monthly_prices", mode="before")
     @classmethod

@@ -17,17 +17,20 @@ class WindowStore:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def take(self, key: Key, limit: int, expires_at: int) -> int | None:
-        """Count one event in the window at `key` unless it holds `limit` already (`ADD` with a
-        `< :limit` condition, nothing read first): how many it holds now, or None when it was
-        full (nothing counted). The item expires at `expires_at` (epoch seconds, its TTL)."""
+    def take(self, key: Key, limit: int, expires_at: int, amount: int = 1) -> int | None:
+        """Count `amount` events in the window at `key` unless that would take it past `limit`
+        (`ADD` with a `<= :limit - amount` condition, nothing read first): how many it holds
+        now, or None when they did not fit (nothing counted). The item expires at `expires_at`
+        (epoch seconds, its TTL)."""
+        if amount > limit:
+            return None
         try:
             item = self.table.update(
                 key,
-                UpdateExpression="ADD #count :one SET expires_at = if_not_exists(expires_at, :expires)",
-                ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
+                UpdateExpression="ADD #count :amount SET expires_at = if_not_exists(expires_at, :expires)",
+                ConditionExpression="attribute_not_exists(#count) OR #count <= :room",
                 ExpressionAttributeNames={"#count": "count"},
-                ExpressionAttributeValues=values(one=1, limit=limit, expires=expires_at),
+                ExpressionAttributeValues=values(amount=amount, room=limit - amount, expires=expires_at),
             )
         except ConditionFailed:
             return None

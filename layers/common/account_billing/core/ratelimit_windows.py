@@ -83,12 +83,13 @@ class WindowCounters:
         self.store = WindowStore(table)
         self.clock = clock
 
-    def count(self, limit: WindowLimit, subject: str) -> int:
-        """Count one event of `subject` (one UpdateItem); returns how many the window holds now.
-        Raises `LimitReached`, counting nothing, when it already holds `limit.limit`."""
+    def count(self, limit: WindowLimit, subject: str, amount: int = 1) -> int:
+        """Count `amount` events of `subject` (one UpdateItem); returns how many the window
+        holds now. Raises `LimitReached`, counting nothing, when they would take it past
+        `limit.limit`."""
         now = self.clock()
         window = window_of(limit, subject, now)
-        counted = self.store.take(window.key, limit.limit, window.expires_at)
+        counted = self.store.take(window.key, limit.limit, window.expires_at, amount)
         if counted is None:
             raise LimitReached(limit, window.retry_after(now))
         return counted

@@ -237,13 +237,14 @@ class Table:
             raise
         return True
 
-    def transact(self, actions: Sequence[Mapping[str, Any]]) -> None:
+    def transact(self, actions: Sequence[Mapping[str, Any]], *, attempts: int = TRANSACTION_ATTEMPTS) -> None:
         """TransactWriteItems. Each action is `{"Put"|"Update"|"Delete"|"ConditionCheck": {...}}`
-        without `TableName`, with `Item`/`Key` and expression values already marshalled."""
+        without `TableName`, with `Item`/`Key` and expression values already marshalled. A
+        conflict with a concurrent transaction is tried again, up to `attempts` tries in all."""
         if len(actions) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"a transaction holds at most {MAX_TRANSACTION_ITEMS} actions")
         items: Any = [{kind: {"TableName": self.name, **body} for kind, body in a.items()} for a in actions]
-        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+        for attempt in range(1, attempts + 1):
             try:
                 self.client.transact_write_items(TransactItems=items)
                 return
@@ -254,6 +255,6 @@ class Table:
                 codes = [None if r.get("Code") in (None, "None") else r["Code"] for r in reasons]
                 old_items = [unmarshal(r["Item"]) if r.get("Item") else None for r in reasons]
                 cancelled = TransactionCancelled(codes, old_items)
-                if "ConditionalCheckFailed" in codes or not cancelled.conflicting or attempt == TRANSACTION_ATTEMPTS:
+                if "ConditionalCheckFailed" in codes or not cancelled.conflicting or attempt == attempts:
                     raise cancelled from exc
                 time.sleep(0.02 * 2**attempt)

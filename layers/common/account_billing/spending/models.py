@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 from account_billing.core.fields import normalized
 from account_billing.core.models import LAZY
@@ -24,14 +24,47 @@ class LimitIncreaseRequest(BaseModel):
     )
 
 
-class UsageRecorded(BaseModel):
-    """The `detail` of a `UsageRecorded` event: a usage charge against an account."""
+# The producers' contract (README, "Usage events"): a `UsageRecorded` event's detail is one usage
+# charge, or a batch of them under `records`. An event entry may hold 256 KB, so a batch of a few
+# hundred records fits; batching keeps EventBridge's deliveries (target invocations) far below
+# its quota at tens of thousands of records a second.
+MAX_RECORDS_PER_EVENT = 500
+
+
+class UsageCharge(BaseModel):
+    """One usage charge against an account. `idempotency_id` identifies it for its producer (the
+    event's `source`): the same charge sent twice is counted once. `occurred_at` (ISO 8601 with
+    a time zone) places it in its calendar month (UTC); without it, the event's `time` does."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     account: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]
     amount_cents: Annotated[int, Strict(), Field(ge=0, le=1_000_000_000)]
     idempotency_id: Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Za-z0-9_.:\-]{1,128}$")]
+    occurred_at: AwareDatetime | None = None
+
+
+class UsageBatch(BaseModel):
+    """Several usage charges in one event (of any accounts and months)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    records: Annotated[list[UsageCharge], Field(min_length=1, max_length=MAX_RECORDS_PER_EVENT)]
+
+
+class UsageEvent(BaseModel):
+    """A `UsageRecorded` event as EventBridge delivers it (the body of a usage queue message)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    detail_type: Annotated[Literal["UsageRecorded"], Field(alias="detail-type")]
+    source: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    time: AwareDatetime
+    detail: UsageBatch | UsageCharge
+
+    @property
+    def charges(self) -> list[UsageCharge]:
+        return list(self.detail.records) if isinstance(self.detail, UsageBatch) else [self.detail]
 
 
 class SpendingView(BaseModel):

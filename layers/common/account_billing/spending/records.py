@@ -1,10 +1,21 @@
-"""Spending as stored (DESIGN §4): a month's spend (`SPEND#<month>`), the marker of each usage
-event counted (`USAGE#<source>#<id>`, with a TTL) and the requests for a higher limit
-(`LIMIT_REQUEST#<created>#<id>`)."""
+"""Spending as stored (DESIGN §4).
+
+- A month's spend: `ACCOUNT#<sub>` / `SPEND#<month>` (the month's header: when the limit was
+  reached; from before the spend was sharded, also a part of the spend) and up to `SPEND_SHARDS`
+  parts `SPEND#<month>#<nn>`. A batch of usage adds its amount to one part chosen at random, so
+  concurrent batches of a busy account rarely write the same item (transactions on one item
+  conflict); the spend is the sum of the parts, read in one Query.
+- The marker of each usage charge counted: `USAGE#<digest>` / `USAGE`, outside the account's
+  partition (a busy account's markers spread over the whole table, and deleting an account never
+  has to find them), holding nothing but its expiry: DynamoDB's TTL removes it once no delivery
+  of the charge can come any more.
+- The requests for a higher limit: `ACCOUNT#<sub>` / `LIMIT_REQUEST#<created>#<id>`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -13,15 +24,32 @@ from account_billing.core import keys
 from account_billing.core.records import from_item, to_item
 
 LIMIT_REQUEST_PREFIX = "LIMIT_REQUEST#"
+SPEND_PREFIX = "SPEND#"
+# A busy account's batches land on one of these parts at random (bench/capacity.py models the
+# conflicts on one part at the busiest account's rate).
+SPEND_SHARDS = 16
+USAGE_MARKER_PREFIX = "USAGE#"
 
 
 def spend_key(sub: str, month: str) -> keys.Key:
-    return {"PK": keys.account_pk(sub), "SK": f"SPEND#{month}"}
+    """The month's header (and, for spend recorded before the parts, a part itself)."""
+    return {"PK": keys.account_pk(sub), "SK": f"{SPEND_PREFIX}{month}"}
 
 
-def usage_key(sub: str, source: str, usage_id: str) -> keys.Key:
-    """The marker of one usage event: its presence makes a redelivery count nothing."""
-    return {"PK": keys.account_pk(sub), "SK": f"USAGE#{source}#{usage_id}"}
+def spend_part_key(sub: str, month: str, part: int) -> keys.Key:
+    return {"PK": keys.account_pk(sub), "SK": f"{SPEND_PREFIX}{month}#{part:02d}"}
+
+
+def month_prefix(month: str) -> str:
+    """The SK prefix of a month's header and parts."""
+    return f"{SPEND_PREFIX}{month}"
+
+
+def usage_marker_key(sub: str, source: str, usage_id: str) -> keys.Key:
+    """The marker of one usage charge: its presence makes another delivery count nothing. A
+    digest of the account, the producer and its id: spread evenly, and it reveals none of them."""
+    digest = hashlib.sha256("\x00".join((sub, source, usage_id)).encode()).hexdigest()[:40]
+    return {"PK": f"{USAGE_MARKER_PREFIX}{digest}", "SK": "USAGE"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +61,17 @@ class Spend:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any] | None) -> Spend:
-        """The month's spend (nothing spent yet: no item)."""
-        item = item or {}
-        return cls(spent_cents=int(item.get("spent_cents", 0)), limit_reached_at=item.get("limit_reached_at"))
+        """The month's spend from one item (nothing spent yet: no item)."""
+        return cls.from_items([item] if item else [])
+
+    @classmethod
+    def from_items(cls, items: Iterable[Mapping[str, Any]]) -> Spend:
+        """The month's spend from its header and parts: the sum of their amounts."""
+        spent, reached = 0, None
+        for item in items:
+            spent += int(item.get("spent_cents", 0))
+            reached = reached or item.get("limit_reached_at")
+        return cls(spent_cents=spent, limit_reached_at=reached)
 
 
 class LimitRequestStatus(StrEnum):

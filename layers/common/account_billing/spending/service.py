@@ -1,19 +1,27 @@
 """Monthly spending against the plan's limit (DESIGN §5).
 
-Usage charges arrive as `UsageRecorded` events. Each is added to the account's spend for its
-calendar month (UTC) once, however often it is delivered; the first event that takes the spend
-to the plan's limit publishes `SpendingLimitReached`, once per month, for other services to act
-on. Higher limits are asked for here and granted by configuration.
+Usage charges arrive as `UsageRecorded` events on the usage bus, one charge or a batch of them
+each (`models.UsageEvent`), through a queue that hands them over in batches. A batch is counted
+per account and month: every charge once, however often it is delivered (its marker, written in
+the same transaction as the addition to the spend), and the spend is read back after the
+addition: the first batch that finds the spend at the plan's limit publishes
+`SpendingLimitReached`, once per month, for other services to act on. Higher limits are asked for
+here and granted by configuration.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from account_billing.accounts.errors import AccountNotFound
+from account_billing.accounts.records import Account
 from account_billing.accounts.store import AccountStore
 from account_billing.billing.plans import plan_of
 from account_billing.core.clock import Clock, epoch_seconds, timestamp, utc_now
@@ -26,18 +34,35 @@ from account_billing.spending.models import (
     LimitIncreaseRequest,
     LimitIncreaseView,
     SpendingView,
-    UsageRecorded,
+    UsageEvent,
 )
-from account_billing.spending.records import LIMIT_REQUEST_PREFIX, LimitRequest, LimitRequestStatus, Spend
-from account_billing.spending.store import SpendStore
+from account_billing.spending.records import (
+    LIMIT_REQUEST_PREFIX,
+    LimitRequest,
+    LimitRequestStatus,
+    Spend,
+    usage_marker_key,
+)
+from account_billing.spending.store import MAX_CHARGES_PER_TRANSACTION, SpendStore
 
-# A redelivered event is recognised for this long (EventBridge retries for at most a day).
-USAGE_MARKER_DAYS = 40
+# A charge delivered again is recognised for this long: longer than the usage queue and its
+# dead-letter queue keep a message (4 + 14 days), so even a replay of the dead-letter queue
+# counts nothing twice.
+USAGE_MARKER_DAYS = 20
+# A month's spend items stay this long after the month (DynamoDB's TTL then removes them).
+SPEND_RETENTION_DAYS = 400
 MAX_OPEN_LIMIT_REQUESTS = 5
+# Accounts of one batch counted at once (each is a few DynamoDB requests, one after the other).
+ACCOUNT_WORKERS = 16
 
 
 def month_of(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def month_end(month: str) -> datetime:
+    year, number = (int(part) for part in month.split("-"))
+    return datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
 
 
 def monthly_limit(plan_key: str | None) -> int:
@@ -45,19 +70,87 @@ def monthly_limit(plan_key: str | None) -> int:
     return plan_of(plan_key).monthly_spending_limit or 0
 
 
+def limit_reached(spent: int, limit: int) -> bool:
+    return spent >= limit and spent > 0
+
+
 def spending_view(plan_key: str | None, month: str, spend: Spend) -> SpendingView:
     spent = spend.spent_cents
     limit = monthly_limit(plan_key)
-    reached = spent >= limit and spent > 0
     return SpendingView(
         month=month,
         plan=plan_of(plan_key).key,
         spent_cents=spent,
         limit_cents=limit,
         share_used=round(spent / limit, 4) if limit else (1.0 if spent else 0.0),
-        reached=reached,
+        reached=limit_reached(spent, limit),
         reached_at=spend.limit_reached_at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One usage charge as delivered: which queue message it came in (`message_id`)."""
+
+    account: str
+    amount_cents: int
+    usage_id: str
+    source: str
+    month: str
+    message_id: str
+
+
+def usages_of(message_id: str, event: UsageEvent) -> list[Usage]:
+    """The charges of one delivered event, each in the month it occurred in."""
+    return [
+        Usage(
+            account=charge.account,
+            amount_cents=charge.amount_cents,
+            usage_id=charge.idempotency_id,
+            source=event.source,
+            month=month_of(charge.occurred_at or event.time),
+            message_id=message_id,
+        )
+        for charge in event.charges
+    ]
+
+
+def usages_in(records: Sequence[Mapping[str, Any]]) -> tuple[list[Usage], list[str]]:
+    """The charges of a batch of usage queue messages (SQS records, each an EventBridge event),
+    and the ids of the messages that are not usage events at all (poisoned: they are handed back
+    until the queue moves them to its dead-letter queue; nothing of them is counted)."""
+    usages: list[Usage] = []
+    poisoned: list[str] = []
+    for record in records:
+        message_id = str(record.get("messageId"))
+        try:
+            body = record["body"]
+            event = UsageEvent.model_validate_json(body) if isinstance(body, str) else UsageEvent.model_validate(body)
+            usages.extend(usages_of(message_id, event))
+        except (ValidationError, KeyError, TypeError) as exc:
+            logger.error("Not a usage event; it goes to the dead-letter queue", extra={"message_id": message_id})
+            logger.debug("Why the usage event was refused", extra={"error": str(exc)[:500]})
+            poisoned.append(message_id)
+    return usages, poisoned
+
+
+@dataclass
+class UsageOutcome:
+    """What a batch came to: charges counted now, counted before, of no (active) account; the
+    limit events published; and the messages to deliver again (their account's group failed)."""
+
+    counted: int = 0
+    repeated: int = 0
+    dropped: int = 0
+    limits_reached: int = 0
+    failed_messages: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _GroupOutcome:
+    counted: int = 0
+    repeated: int = 0
+    published: bool = False
 
 
 class SpendingService:
@@ -67,40 +160,88 @@ class SpendingService:
         spend: SpendStore,
         publish: Callable[[dict[str, Any]], None],
         clock: Clock = utc_now,
+        workers: int = ACCOUNT_WORKERS,
     ) -> None:
         self.accounts = accounts
         self.spend = spend
         self.publish = publish
         self.clock = clock
+        self.workers = workers
 
-    def record_usage(self, usage: UsageRecorded, source: str, occurred_at: datetime) -> bool:
-        """Count one usage event; True if it was counted now (False: a repeat, or no account)."""
-        month = month_of(occurred_at)
+    def record_batch(self, usages: Sequence[Usage]) -> UsageOutcome:
+        """Count a batch of usage charges: per account and month, in transactions of up to 99
+        charges. A group that fails (DynamoDB throttled it, its transactions kept conflicting,
+        the limit event could not be published) names its messages in `failed_messages`, to be
+        delivered again; whatever of them was counted is a repeat then, never counted twice."""
+        outcome = UsageOutcome()
+        groups: dict[tuple[str, str], list[Usage]] = {}
+        seen: set[tuple[str, str, str]] = set()
+        for usage in usages:
+            identity = (usage.account, usage.source, usage.usage_id)
+            if identity in seen:  # the same charge twice in one batch: EventBridge delivered it twice
+                outcome.repeated += 1
+                continue
+            seen.add(identity)
+            groups.setdefault((usage.account, usage.month), []).append(usage)
+        if not groups:
+            return outcome
+        accounts = self.accounts.get_many([account for account, _ in groups])
+
+        def count(group: tuple[tuple[str, str], list[Usage]]) -> _GroupOutcome | None:
+            (sub, month), charges = group
+            try:
+                return self._count_group(accounts.get(sub), sub, month, charges)
+            except Exception:  # one account's failure must not stop the others: its messages come again
+                logger.exception("Usage of an account not counted; its messages come again")
+                return None
+
+        with ThreadPoolExecutor(max(1, min(self.workers, len(groups))), thread_name_prefix="usage") as pool:
+            results = list(pool.map(count, groups.items()))
+        for (key, charges), result in zip(groups.items(), results, strict=True):
+            if result is None:
+                outcome.failed_messages.update(usage.message_id for usage in charges)
+            elif key[0] not in accounts or not accounts[key[0]].active:
+                outcome.dropped += len(charges)
+            else:
+                outcome.counted += result.counted
+                outcome.repeated += result.repeated
+                outcome.limits_reached += result.published
+        return outcome
+
+    def _count_group(self, account: Account | None, sub: str, month: str, charges: list[Usage]) -> _GroupOutcome:
+        result = _GroupOutcome()
+        if account is None or not account.active:
+            return result  # no account (any more): nothing of it is kept
         now = self.clock()
-        counted = self.spend.add_usage(
-            usage.account,
-            month,
-            source,
-            usage.idempotency_id,
-            usage.amount_cents,
-            now=timestamp(now),
-            marker_expires_at=epoch_seconds(now + timedelta(days=USAGE_MARKER_DAYS)),
-        )
-        if counted:
-            metrics.add_metric(name="UsageRecorded", unit="Count", value=1)
-        else:
-            logger.info("Usage event not counted (a repeat, or the account is gone)")
+        for start in range(0, len(charges), MAX_CHARGES_PER_TRANSACTION):
+            chunk = charges[start : start + MAX_CHARGES_PER_TRANSACTION]
+            counted = self.spend.add_usage(
+                sub,
+                month,
+                [(usage_marker_key(sub, u.source, u.usage_id), u.amount_cents) for u in chunk],
+                now=timestamp(now),
+                marker_expires_at=epoch_seconds(now + timedelta(days=USAGE_MARKER_DAYS)),
+                spend_expires_at=epoch_seconds(month_end(month) + timedelta(days=SPEND_RETENTION_DAYS)),
+            )
+            result.counted += len(counted.counted)
+            result.repeated += len(counted.repeated)
         # A repeat checks the limit too: its first delivery may have failed to publish.
-        account = self.accounts.get(usage.account)
-        self._publish_if_reached(usage.account, month, account.plan if account else None)
-        return counted
+        if result.counted or result.repeated:
+            result.published = self._publish_if_reached(sub, month, account.plan)
+        return result
 
-    def _publish_if_reached(self, sub: str, month: str, plan_key: str | None) -> None:
+    def _publish_if_reached(self, sub: str, month: str, plan_key: str | None) -> bool:
+        """Read the month's spend back (strongly consistent, after this batch's addition: of
+        concurrent batches the last to read sees every addition) and publish the limit event if
+        the spend reached the limit and nobody has yet. True if this call published it."""
         limit = monthly_limit(plan_key)
-        marked_at = timestamp(self.clock())
-        if not self.spend.mark_reached(sub, month, limit, marked_at):
-            return
         spend = self.spend.spend(sub, month)
+        if spend.limit_reached_at or not limit_reached(spend.spent_cents, limit):
+            return False
+        marked_at = timestamp(self.clock())
+        expires_at = epoch_seconds(month_end(month) + timedelta(days=SPEND_RETENTION_DAYS))
+        if not self.spend.mark_reached(sub, month, limit, marked_at, expires_at):
+            return False
         try:
             self.publish(
                 {
@@ -112,11 +253,11 @@ class SpendingService:
                 }
             )
         except Exception:
-            # Nobody has heard of it: forget the mark, so the event's redelivery publishes it.
+            # Nobody has heard of it: forget the mark, so the batch's redelivery publishes it.
             self.spend.unmark_reached(sub, month, marked_at)
             metrics.add_metric(name="SpendingEventPublishFailed", unit="Count", value=1)
             raise
-        metrics.add_metric(name="SpendingLimitReached", unit="Count", value=1)
+        return True
 
     def view(self, caller: Caller) -> SpendingView:
         account = self.accounts.require(caller.sub)

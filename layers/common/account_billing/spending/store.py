@@ -2,51 +2,127 @@
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
 from account_billing.accounts.store import account_is_active
 from account_billing.core import keys
-from account_billing.core.table import ConditionFailed, Table, marshal, values
-from account_billing.spending.records import LIMIT_REQUEST_PREFIX, LimitRequest, Spend, spend_key, usage_key
+from account_billing.core.table import (
+    MAX_TRANSACTION_ITEMS,
+    ConditionFailed,
+    Table,
+    TransactionCancelled,
+    marshal,
+    values,
+)
+from account_billing.spending.records import (
+    LIMIT_REQUEST_PREFIX,
+    SPEND_SHARDS,
+    LimitRequest,
+    Spend,
+    month_prefix,
+    spend_key,
+    spend_part_key,
+)
+
+# Usage charges counted in one transaction: their markers and the one addition to the spend.
+MAX_CHARGES_PER_TRANSACTION = MAX_TRANSACTION_ITEMS - 1
+# A transaction that conflicts with another on the same spend part is tried again on another
+# part, up to this many tries in all (then the charges' messages come back from the queue).
+CONFLICT_ATTEMPTS = 5
+
+
+@dataclass
+class Counted:
+    """Which charges of a group (by index) were counted now, and which had been before."""
+
+    counted: list[int] = field(default_factory=list)
+    repeated: list[int] = field(default_factory=list)
 
 
 class SpendStore:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, *, choose_part: Callable[[int], int] = random.randrange) -> None:
         self.table = table
+        self.choose_part = choose_part
 
     def add_usage(
-        self, sub: str, month: str, source: str, usage_id: str, amount: int, *, now: str, marker_expires_at: int
-    ) -> bool:
-        """Add `amount` to the month's spend, once per usage event, for an active account only.
-        One transaction: the marker's conditional put and the increment stand or fall together.
-        False when the event was already counted or the account is gone."""
-        marker = {**usage_key(sub, source, usage_id), "entity": "usage", "expires_at": marker_expires_at}
-        return self.table.transact_unless(
-            [
-                account_is_active(sub),
-                {"Put": {"Item": marshal(marker), "ConditionExpression": "attribute_not_exists(PK)"}},
+        self,
+        sub: str,
+        month: str,
+        charges: Sequence[tuple[keys.Key, int]],
+        *,
+        now: str,
+        marker_expires_at: int,
+        spend_expires_at: int,
+    ) -> Counted:
+        """Count usage charges of one account and month: `charges` are (marker key, amount), at
+        most `MAX_CHARGES_PER_TRANSACTION`. One transaction puts every marker (each only if it
+        is not there) and adds their sum to one part of the month's spend: they stand or fall
+        together. A marker that is there already is a charge counted before: it is dropped and
+        the rest go again. Conflicts with concurrent transactions go again on another part;
+        `TransactionCancelled` once they kept conflicting (nothing of the group was counted)."""
+        if len(charges) > MAX_CHARGES_PER_TRANSACTION:
+            raise ValueError(f"at most {MAX_CHARGES_PER_TRANSACTION} charges a transaction")
+        outcome = Counted()
+        pending = list(range(len(charges)))
+        conflicts = 0
+        while pending:
+            markers = [
                 {
-                    "Update": {
-                        "Key": marshal(spend_key(sub, month)),
-                        "UpdateExpression": "SET entity = :entity, updated_at = :now ADD spent_cents :amount",
-                        "ExpressionAttributeValues": values(entity="spend", now=now, amount=amount),
+                    "Put": {
+                        "Item": marshal({**charges[i][0], "entity": "usage", "expires_at": marker_expires_at}),
+                        "ConditionExpression": "attribute_not_exists(PK)",
                     }
-                },
-            ],
-            0,
-            1,
-        )
+                }
+                for i in pending
+            ]
+            part = spend_part_key(sub, month, self.choose_part(SPEND_SHARDS))
+            addition = {
+                "Update": {
+                    "Key": marshal(part),
+                    "UpdateExpression": "SET entity = :entity, updated_at = :now, "
+                    "expires_at = if_not_exists(expires_at, :expires) ADD spent_cents :amount",
+                    "ExpressionAttributeValues": values(
+                        entity="spend",
+                        now=now,
+                        expires=spend_expires_at,
+                        amount=sum(charges[i][1] for i in pending),
+                    ),
+                }
+            }
+            try:
+                self.table.transact([*markers, addition], attempts=1)
+            except TransactionCancelled as exc:
+                repeated = [i for position, i in enumerate(pending) if exc.failed(position)]
+                if repeated:
+                    outcome.repeated.extend(repeated)
+                    pending = [i for i in pending if i not in repeated]
+                    continue
+                conflicts += 1
+                if not exc.conflicting or conflicts >= CONFLICT_ATTEMPTS:
+                    raise
+                time.sleep(0.01 * 2**conflicts * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+                continue
+            outcome.counted.extend(pending)
+            break
+        return outcome
 
     def spend(self, sub: str, month: str) -> Spend:
-        return Spend.from_item(self.table.get(spend_key(sub, month), consistent=True))
+        """The month's spend: its header and parts, in one strongly consistent Query."""
+        return Spend.from_items(self.table.query_partition(keys.account_pk(sub), month_prefix(month)))
 
-    def mark_reached(self, sub: str, month: str, limit: int, now: str) -> bool:
-        """Record that the month's spend reached `limit`: true for exactly one caller per month."""
+    def mark_reached(self, sub: str, month: str, limit: int, now: str, expires_at: int) -> bool:
+        """Record that the month's spend reached `limit` (the caller read it): true for exactly
+        one caller per month."""
         try:
             self.table.update(
                 spend_key(sub, month),
-                UpdateExpression="SET limit_reached_at = :now, limit_cents = :limit",
-                ConditionExpression="attribute_exists(PK) AND spent_cents >= :limit AND "
-                "spent_cents > :zero AND attribute_not_exists(limit_reached_at)",
-                ExpressionAttributeValues=values(now=now, limit=limit, zero=0),
+                UpdateExpression="SET entity = :entity, limit_reached_at = :now, limit_cents = :limit, "
+                "expires_at = if_not_exists(expires_at, :expires)",
+                ConditionExpression="attribute_not_exists(limit_reached_at)",
+                ExpressionAttributeValues=values(entity="spend", now=now, limit=limit, expires=expires_at),
             )
         except ConditionFailed:
             return False

@@ -7,6 +7,10 @@ claimed on the account, so the same card twice is 409, before Stripe is asked fo
 and the outcome is stored with the card (the first verified card becomes the default). A decline
 removes the hold and detaches the card: nothing is left behind. Each step is safe to run again
 when a request is retried with its Idempotency-Key (the hold's id derives from it).
+
+The Stripe requests a caller waits for are taken from the interactive share of Stripe's rate
+limit first (`stripe.budget`: 429 with Retry-After when it is spent); detaching cards and telling
+Stripe the default card are background work (`billing.tasks`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from account_billing.billing.holds.placement import HoldPlacement
 from account_billing.billing.holds.records import Hold, HoldStatus, hold_id_for_card
 from account_billing.billing.plans import hold_plan
 from account_billing.billing.stripe.results import Authorization, CardDetails
+from account_billing.billing.tasks import detach_task, sync_default_task
 from account_billing.core.clock import epoch_seconds, parse_timestamp
 from account_billing.core.identity import Caller
 from account_billing.core.observability import logger, metrics
@@ -33,6 +38,10 @@ from account_billing.core.table import TransactItem
 
 # A resumed request looks for its PaymentIntent from a little before its hold was recorded.
 LOOKUP_SLACK_SECONDS = 600
+# Stripe requests a card addition makes while the caller waits: attach the card, and create and
+# confirm its hold's PaymentIntent (plus the customer's creation, the first time). Detaching and
+# the customer's default card are background work (`billing.tasks`).
+ADD_CARD_REQUESTS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +72,13 @@ class CardService:
         self.holds = context.holds
         self.customers = context.customers
         self.gateway = context.gateway
+        self.context = context
         self.placement = HoldPlacement(context)
 
     # ------------------------------------------------------------------ collecting
     def setup_intent(self, caller: Caller) -> SetupIntentView:
         account = self.accounts.require_active(caller.sub, consistent=True)
+        self.context.budget.take(1 if account.stripe_customer_id else 2)
         return SetupIntentView(client_secret=self.gateway.cards.setup_intent(self.customers.ensure(account)))
 
     # ------------------------------------------------------------------ adding
@@ -79,6 +90,7 @@ class CardService:
         existing = self.holds.get(caller.sub, hold_id)
         if existing is not None:
             return self._resume(existing, request)
+        self.context.budget.take(ADD_CARD_REQUESTS + (0 if account.stripe_customer_id else 1))
         customer_id = self.customers.ensure(account)
         card = self._attach(request.payment_method, customer_id)
         if not card.fingerprint:
@@ -97,24 +109,17 @@ class CardService:
         except DuplicateCard as duplicate:
             # A second copy of the card goes; the payment method that holds the card's place
             # (listed, or being added by another request right now) is never detached.
+            # (The background task detaches it only while it is not on the account.)
             if duplicate.held_by != card.payment_method_id:
-                self._detach_unless_listed(caller.sub, card.payment_method_id)
+                self.context.tasks.later(detach_task(caller.sub, card.payment_method_id))
             raise
 
     def _attach(self, payment_method: str, customer_id: str) -> CardDetails:
-        """Attach the card to the customer. A card attached to another customer is, to this
-        caller, no card at all (404): one account never reaches another's cards."""
-        if not payment_method.startswith("pm_card_"):  # Stripe's test shortcuts create a new card each time
-            current = self.gateway.cards.payment_method(payment_method)
-            if current.customer_id == customer_id:
-                return current
-            if current.customer_id is not None:
-                raise PaymentMethodNotFound("No such payment method.")
+        """Attach the card to the customer, one Stripe request: a card collected for this
+        customer (its SetupIntent attached it) comes back as it is, and a card attached to
+        another customer is refused, which to this caller is no card at all (404): one account
+        never reaches another's cards."""
         return self.gateway.cards.attach(payment_method, customer_id)
-
-    def _detach_unless_listed(self, sub: str, payment_method_id: str) -> None:
-        if self.cards.get(sub, payment_method_id) is None:
-            self.gateway.cards.detach(payment_method_id)
 
     def _place(
         self,
@@ -152,7 +157,7 @@ class CardService:
                 self.placement.void(hold, answer)
                 raise PaymentProviderUnavailable("The card verification was interrupted; retry it.") from exc
             if became_default:
-                self._tell_stripe_default(card.customer_id, card.payment_method_id)
+                self._tell_stripe_default(card.sub)
             return _added(dataclasses.replace(card, default=became_default), settled, answer.client_secret)
 
         try:
@@ -160,7 +165,7 @@ class CardService:
                 hold, store_card, new_card=True, recorded=recorded, authorization=authorization
             )
         except CardDeclined:
-            self.gateway.cards.detach(hold.payment_method_id)
+            self.context.tasks.later(detach_task(hold.sub, hold.payment_method_id))
             metrics.add_metric(name="CardDeclined", unit="Count", value=1)
             raise
         metrics.add_metric(
@@ -168,11 +173,10 @@ class CardService:
         )
         return outcome
 
-    def _tell_stripe_default(self, customer_id: str, payment_method_id: str) -> None:
-        try:
-            self.gateway.customers.set_default_payment_method(customer_id, payment_method_id)
-        except PaymentProviderUnavailable:
-            logger.warning("Stripe's default payment method not updated")
+    def _tell_stripe_default(self, sub: str) -> None:
+        """Stripe's default card follows the account's, in the background: the task sends the
+        default as it is when it runs, so changes that overtake each other end right."""
+        self.context.tasks.later(sync_default_task(sub))
 
     def _resume(self, hold: Hold, request: AddPaymentMethodRequest) -> AddOutcome:
         """The same Idempotency-Key again, after the first attempt stopped midway."""
@@ -212,7 +216,7 @@ class CardService:
             self.holds.mark_held(hold, payment_intent_id)
             return True
         if became_default:
-            self._tell_stripe_default(hold.customer_id, hold.payment_method_id)
+            self._tell_stripe_default(sub)
         return done == Completion.COMPLETED
 
     def fail_verification(self, sub: str, hold_id: str) -> bool:
@@ -244,7 +248,7 @@ class CardService:
         if card.default:
             return
         self.cards.set_default(card, next((c for c in cards.values() if c.default), None))
-        self._tell_stripe_default(card.customer_id, payment_method_id)
+        self._tell_stripe_default(caller.sub)
 
     def remove(self, caller: Caller, payment_method_id: str) -> None:
         """Remove a card. The default card stays while a paid plan is active and no other
@@ -258,7 +262,7 @@ class CardService:
             others = [c for c in cards.values() if c is not card and c.verified]
             successor = max(others, key=lambda c: c.added_at) if others else None
         self.cards.remove(card, successor)
-        self.gateway.cards.detach(payment_method_id)
+        self.context.tasks.later(detach_task(caller.sub, payment_method_id))
         if successor is not None:
-            self._tell_stripe_default(successor.customer_id, successor.payment_method_id)
+            self._tell_stripe_default(caller.sub)
         metrics.add_metric(name="CardRemoved", unit="Count", value=1)

@@ -3,6 +3,10 @@
 A hold not yet released carries `GSI1PK`/`GSI1SK`, which puts it in the sparse `HoldsDue` index
 ordered by release time; releasing it removes them, so the index holds exactly the holds still
 open and the sweeper reads only those that are due.
+
+The index is spread over `DUE_SHARDS` partitions (`HOLD#<n>`, n from the hold's id), so no index
+partition takes more than a share of the holds' writes; holds recorded before the sharding carry
+the single partition `HOLD`, which the sweeper reads too until it is empty.
 """
 
 from __future__ import annotations
@@ -20,7 +24,11 @@ from account_billing.core.clock import timestamp_to_second
 from account_billing.core.records import from_item, to_item
 
 DUE_INDEX = "HoldsDue"
-DUE_PARTITION = "HOLD"
+# Every open hold is written about four times in the index over its life (recorded, settled,
+# claimed, released); one index partition takes about 1,000 writes a second, so 16 partitions
+# carry some 4,000 holds a second (bench/capacity.py sets this against the load).
+DUE_SHARDS = 16
+LEGACY_DUE_PARTITION = "HOLD"  # the one partition of holds recorded before the index was sharded
 HOLD_PREFIX = "HOLD#"
 
 
@@ -47,6 +55,16 @@ _RELEASE_STATE = ("payment_intent_id", "attempts", "lease_until", "outcome", "re
 
 def hold_key(sub: str, hold_id: str) -> keys.Key:
     return {"PK": keys.account_pk(sub), "SK": f"{HOLD_PREFIX}{hold_id}"}
+
+
+def due_partition(hold_id: str) -> str:
+    """The index partition of a hold: one of `DUE_SHARDS`, from its id (stable, evenly spread)."""
+    return f"{LEGACY_DUE_PARTITION}#{int(_digest(hold_id)[:8], 16) % DUE_SHARDS}"
+
+
+def due_partitions() -> list[str]:
+    """Every partition of the due index the sweeper reads: the shards, and the legacy one."""
+    return [f"{LEGACY_DUE_PARTITION}#{n}" for n in range(DUE_SHARDS)] + [LEGACY_DUE_PARTITION]
 
 
 def due_sort_key(release_at: str, hold_id: str) -> str:
@@ -133,6 +151,6 @@ class Hold:
         Stripe's answer leaves it for the sweeper to release."""
         return {
             **to_item(self, self.key, "hold", leave_out=_RELEASE_STATE),
-            "GSI1PK": DUE_PARTITION,
+            "GSI1PK": due_partition(self.hold_id),
             "GSI1SK": due_sort_key(self.release_at, self.hold_id),
         }

@@ -55,10 +55,10 @@ class HoldReleaser:
             metrics.add_metric(name="HoldReleaseFailed", unit="Count", value=1)
         return report
 
-    def release_due(self, hold: Hold) -> ReleaseReport:
-        """Release a hold the sweeper found due (the claim checks it again). Runs on the
-        sweeper's threads, which count the results (Powertools Metrics is not thread-safe)."""
-        return self._release(hold.sub, hold.hold_id)
+    def release_due(self, sub: str, hold_id: str) -> ReleaseReport:
+        """`release` for the background worker's threads, which count the results themselves
+        (Powertools Metrics is not thread-safe)."""
+        return self._release(sub, hold_id)
 
     def _release(self, sub: str, hold_id: str) -> ReleaseReport:
         now = self.clock()

@@ -1,9 +1,11 @@
 """One-time EventBridge Scheduler schedules that release holds at their release time.
 
 Each hold gets an `at(...)` schedule in the template's schedule group, deleted by Scheduler once
-it has run (ActionAfterCompletion=DELETE), that invokes the release function with the hold's
-key, with a retry policy and a dead-letter queue. A schedule that could not be created is not
-an error for the caller: the hourly sweeper releases every due hold that no schedule did.
+it has run (ActionAfterCompletion=DELETE), that puts the hold's release on the queue of
+background Stripe work (`billing.tasks`), with a retry policy and a dead-letter queue: releases
+are made at the background share of Stripe's rate, however many fall due at once. A schedule
+that could not be created is not an error for the caller: the hourly sweeper queues every due
+hold that no schedule did.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def schedule_name(hold_id: str) -> str:
 
 
 def release_event(sub: str, hold_id: str) -> dict[str, Any]:
-    """What the release function receives from a hold's schedule."""
+    """What a hold's schedule puts on the queue: the task that releases it (`billing.tasks`)."""
     return {"release": {"account": sub, "hold_id": hold_id}}
 
 
@@ -49,7 +51,7 @@ class ReleaseScheduler:
     def from_settings(cls, client: EventBridgeSchedulerClient, settings: BillingSettings) -> ReleaseScheduler:
         required = {
             "RELEASE_SCHEDULE_GROUP": settings.release_schedule_group,
-            "RELEASE_FUNCTION_ARN": settings.release_function_arn,
+            "RELEASE_QUEUE_ARN": settings.release_queue_arn,
             "RELEASE_SCHEDULER_ROLE_ARN": settings.release_scheduler_role_arn,
             "RELEASE_DEAD_LETTER_QUEUE_ARN": settings.release_dead_letter_queue_arn,
         }
@@ -59,7 +61,7 @@ class ReleaseScheduler:
         return cls(
             client,
             group=str(settings.release_schedule_group),
-            target_arn=str(settings.release_function_arn),
+            target_arn=str(settings.release_queue_arn),
             role_arn=str(settings.release_scheduler_role_arn),
             dead_letter_arn=str(settings.release_dead_letter_queue_arn),
         )

@@ -15,11 +15,11 @@ from account_billing.billing.cards.errors import DuplicateCard
 from account_billing.billing.cards.records import card_key, fingerprint_key
 from account_billing.billing.holds.records import (
     DUE_INDEX,
-    DUE_PARTITION,
     HOLD_PREFIX,
     Hold,
     HoldOutcome,
     HoldStatus,
+    due_partitions,
     hold_key,
 )
 from account_billing.core import keys
@@ -203,25 +203,21 @@ class HoldStore:
         except ConditionFailed:
             return
 
-    def due(self, now: datetime, page_size: int = 100) -> Iterator[Hold]:
-        """Holds due by `now` and not released, oldest first, from the sparse index: the items
-        read grow with the holds due, never with the table."""
+    def due(self, partition: str, now: datetime, page_size: int = 500) -> Iterator[Hold]:
+        """Holds of one partition of the sparse due index (`records.due_partitions`) due by `now`
+        and not released, oldest first: the items read grow with the holds due, never with the
+        table."""
         items = self.table.query_pages(
             IndexName=DUE_INDEX,
             KeyConditionExpression="GSI1PK = :pk AND GSI1SK <= :until",
-            ExpressionAttributeValues=values(pk=DUE_PARTITION, until=timestamp_to_second(now) + "#~"),
+            ExpressionAttributeValues=values(pk=partition, until=timestamp_to_second(now) + "#~"),
             Limit=page_size,
         )
         return (Hold.from_item(item) for item in items)
 
     def oldest_due(self, now: datetime) -> Hold | None:
         """The unreleased hold whose release time passed longest ago, or None when nothing is
-        due: the first item of the sparse index (one item read, one request)."""
-        items = self.table.query_pages(
-            IndexName=DUE_INDEX,
-            KeyConditionExpression="GSI1PK = :pk AND GSI1SK <= :until",
-            ExpressionAttributeValues=values(pk=DUE_PARTITION, until=timestamp_to_second(now) + "#~"),
-            Limit=1,
-        )
-        first = next(items, None)
-        return Hold.from_item(first) if first else None
+        due: the first item of each partition of the sparse index (one item read, one request
+        per partition)."""
+        firsts = [next(self.due(partition, now, page_size=1), None) for partition in due_partitions()]
+        return min((hold for hold in firsts if hold is not None), key=lambda hold: hold.release_at, default=None)

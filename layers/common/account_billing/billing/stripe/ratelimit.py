@@ -3,6 +3,7 @@ when Stripe answers 429 (halving the rate, then recovering step by step)."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -54,3 +55,9 @@ class RateLimiter:
         with self._lock:
             if self.rate < self.ceiling:
                 self.rate = min(self.ceiling, self.rate + self.ceiling / 20)
+
+
+def workers_for(rate: float) -> int:
+    """Threads enough to keep `rate` Stripe calls a second busy through Stripe's latency
+    (a few hundred milliseconds a call), within what one Lambda sensibly runs."""
+    return max(2, min(32, math.ceil(rate)))

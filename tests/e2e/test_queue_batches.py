@@ -1,0 +1,80 @@
+"""The local stack's SQS event sources hand a function batches as large as the template's
+BatchSize (the usage queue's is 100), gathered ten messages at a time as SQS hands them out, and
+delete only the messages the function did not name in `batchItemFailures`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.functions import FunctionRuntime
+from local.resources import QueueSource
+from local.sources import EventPoller
+
+if TYPE_CHECKING:
+    from types_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
+
+class Recorder:
+    """Stands in for the runtime: records each invocation, fails the messages it is told to."""
+
+    def __init__(self, failing: set[str] | None = None) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.failing = failing or set()
+
+    def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        self.events.append(event)
+        failed = [r["messageId"] for r in event["Records"] if json.loads(r["body"])["n"] in self.failing]
+        return {"batchItemFailures": [{"itemIdentifier": m} for m in failed]}
+
+
+@pytest.fixture
+def queue() -> Iterator[tuple[Any, str, str]]:
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        url = sqs.create_queue(QueueName="usage", Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for start in range(0, 35, 10):
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                {"Id": str(n), "MessageBody": json.dumps({"n": str(n)})} for n in range(start, min(35, start + 10))
+            ]
+            sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        yield sqs, url, arn
+
+
+def poller(sqs: Any, url: str, arn: str, runtime: Recorder, batch_size: int) -> EventPoller:
+    source = QueueSource(url, arn, "UsageRecorderFunction", batch_size=batch_size, report_batch_item_failures=True)
+    return EventPoller(sqs, cast(FunctionRuntime, runtime), "eu-west-1", [], [source])
+
+
+def waiting(sqs: Any, url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_a_batch_larger_than_ten_arrives_in_one_invocation(queue: tuple[Any, str, str]) -> None:
+    sqs, url, arn = queue
+    runtime = Recorder()
+    poller(sqs, url, arn, runtime, batch_size=25).poll()
+    assert [len(event["Records"]) for event in runtime.events] == [25]
+    assert waiting(sqs, url) == 10  # the rest waits for the next batch
+    poller(sqs, url, arn, runtime, batch_size=25).poll()
+    assert [len(event["Records"]) for event in runtime.events] == [25, 10]
+    assert waiting(sqs, url) == 0
+    bodies = sorted(int(json.loads(r["body"])["n"]) for e in runtime.events for r in e["Records"])
+    assert bodies == list(range(35))
+
+
+def test_only_the_messages_the_function_names_stay_on_the_queue(queue: tuple[Any, str, str]) -> None:
+    sqs, url, arn = queue
+    runtime = Recorder(failing={"3", "17", "30"})
+    poller(sqs, url, arn, runtime, batch_size=100).poll()
+    assert [len(event["Records"]) for event in runtime.events] == [35]
+    assert waiting(sqs, url) == 3  # in flight until their visibility timeout, then delivered again
