@@ -80,7 +80,7 @@ class CardService:
         if existing is not None:
             return self._resume(existing, request)
         customer_id = self.customers.ensure(account)
-        card = self._attach(request.payment_method, customer_id)
+        card = self._attach(request.payment_method, customer_id, hold_id)
         if not card.fingerprint:
             raise PaymentMethodNotFound("The payment method is not a card.")
         hold = self.placement.new_hold(
@@ -101,16 +101,17 @@ class CardService:
                 self._detach_unless_listed(caller.sub, card.payment_method_id)
             raise
 
-    def _attach(self, payment_method: str, customer_id: str) -> CardDetails:
-        """Attach the card to the customer. A card attached to another customer is, to this
-        caller, no card at all (404): one account never reaches another's cards."""
+    def _attach(self, payment_method: str, customer_id: str, request_key: str) -> CardDetails:
+        """Attach the card to the customer (Stripe's idempotency key names this request). A
+        card attached to another customer is, to this caller, no card at all (404): one
+        account never reaches another's cards."""
         if not payment_method.startswith("pm_card_"):  # Stripe's test shortcuts create a new card each time
             current = self.gateway.cards.payment_method(payment_method)
             if current.customer_id == customer_id:
                 return current
             if current.customer_id is not None:
                 raise PaymentMethodNotFound("No such payment method.")
-        return self.gateway.cards.attach(payment_method, customer_id)
+        return self.gateway.cards.attach(payment_method, customer_id, request_key)
 
     def _detach_unless_listed(self, sub: str, payment_method_id: str) -> None:
         if self.cards.get(sub, payment_method_id) is None:
