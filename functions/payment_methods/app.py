@@ -37,7 +37,9 @@ def payment_methods() -> CardService:
 
 @per_container
 def add_card_once() -> Any:
-    return idempotent_add(payment_methods(), idempotency_table_name(), idempotency(), dynamodb_client())
+    return idempotent_add(
+        payment_methods(), billing_context().accounts, idempotency_table_name(), idempotency(), dynamodb_client()
+    )
 
 
 @app.post(

@@ -18,13 +18,14 @@ from typing import Any, cast
 import boto3
 import pytest
 
+from account_billing.accounts.store import AccountStore
 from account_billing.billing.cards.models import AddPaymentMethodRequest
 from account_billing.billing.idempotency import Replayable, idempotency_config, idempotent_add
 from account_billing.core.errors import ServiceError
 from account_billing.core.identity import Caller
 from stripe_simulator import Simulator
 from tests.support import table
-from tests.support.billing import Cards, holds, new_service
+from tests.support.billing import Cards, holds, new_service, new_table
 from tests.support.events import LambdaContext
 
 pytestmark = pytest.mark.usefixtures("billing")
@@ -35,7 +36,9 @@ THREADS = 10
 def _container() -> Callable[[Caller, AddPaymentMethodRequest, str], Replayable]:
     config = idempotency_config()
     config.register_lambda_context(cast(Any, LambdaContext()))  # as the handler does on every invocation
-    return idempotent_add(new_service(), os.environ["IDEMPOTENCY_TABLE_NAME"], config, boto3.client("dynamodb"))
+    return idempotent_add(
+        new_service(), AccountStore(new_table()), os.environ["IDEMPOTENCY_TABLE_NAME"], config, boto3.client("dynamodb")
+    )
 
 
 def _race(requests: list[AddPaymentMethodRequest], key: str) -> list[int | Replayable]:
