@@ -11,6 +11,7 @@ import os
 import warnings
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -108,6 +109,9 @@ def scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any
 
 def email_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any]]]]:
     """The emails function's routes, each on an account that signed up with a verified address."""
+    from account_billing.core.ratelimit_windows import window_of  # noqa: PLC0415
+    from account_billing.core.table import marshal  # noqa: PLC0415
+    from account_billing.emails.settings import EmailSettings, address_subject  # noqa: PLC0415
     from functions.emails import app as emails  # noqa: PLC0415 (after the environment is set)
     from functions.profile import app as profile  # noqa: PLC0415
     from tests.support.mailbox import latest_token  # noqa: PLC0415
@@ -140,16 +144,21 @@ def email_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[st
         return setup
 
     def cooled_down(sub: str, address: str) -> Callable[[], None]:
-        """An address whose last verification email went out long enough ago to resend."""
+        """An address whose last verification email went out long enough ago to resend (its
+        time on the item, and its interval's window, gone)."""
 
         def setup() -> None:
             signed_up(sub, address)()
-            boto3.client("dynamodb").update_item(
+            client = boto3.client("dynamodb")
+            client.update_item(
                 TableName=os.environ["TABLE_NAME"],
                 Key={"PK": {"S": f"ACCOUNT#{sub}"}, "SK": {"S": f"EMAIL#{address}"}},
                 UpdateExpression="SET verification_sent_at = :long_ago",
                 ExpressionAttributeValues={":long_ago": {"S": "2000-01-01T00:00:00.000Z"}},
             )
+            interval = EmailSettings().send_limits.interval
+            window = window_of(interval, address_subject(address, sub), datetime.now(UTC))
+            client.delete_item(TableName=os.environ["TABLE_NAME"], Key=marshal(window.key))
 
         return setup
 

@@ -5,7 +5,16 @@ conditional UpdateItem and removed by DynamoDB's TTL once its window is over."""
 from __future__ import annotations
 
 from account_billing.core.keys import Key
-from account_billing.core.table import ConditionFailed, Table, values
+from account_billing.core.table import ConditionFailed, Table, TransactItem, marshal, values
+
+
+def _taking(limit: int, expires_at: int) -> dict[str, object]:
+    return {
+        "UpdateExpression": "ADD #count :one SET expires_at = if_not_exists(expires_at, :expires)",
+        "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
+        "ExpressionAttributeNames": {"#count": "count"},
+        "ExpressionAttributeValues": values(one=1, limit=limit, expires=expires_at),
+    }
 
 
 def window_key(scope: str, subject: str, start: str) -> Key:
@@ -22,13 +31,26 @@ class WindowStore:
         `< :limit` condition, nothing read first): how many it holds now, or None when it was
         full (nothing counted). The item expires at `expires_at` (epoch seconds, its TTL)."""
         try:
-            item = self.table.update(
-                key,
-                UpdateExpression="ADD #count :one SET expires_at = if_not_exists(expires_at, :expires)",
-                ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
-                ExpressionAttributeNames={"#count": "count"},
-                ExpressionAttributeValues=values(one=1, limit=limit, expires=expires_at),
-            )
+            item = self.table.update(key, **_taking(limit, expires_at))
         except ConditionFailed:
             return None
         return int(item["count"])
+
+    @staticmethod
+    def take_action(key: Key, limit: int, expires_at: int) -> TransactItem:
+        """`take` as an action of a caller's transaction: the transaction is cancelled, this
+        action's condition failing, when the window holds `limit` already."""
+        return {"Update": {"Key": marshal(key), **_taking(limit, expires_at)}}
+
+    def give_back(self, key: Key) -> None:
+        """Uncount one event counted at `key` (what it was for did not happen); never below 0."""
+        try:
+            self.table.update(
+                key,
+                UpdateExpression="ADD #count :minus_one",
+                ConditionExpression="#count > :zero",
+                ExpressionAttributeNames={"#count": "count"},
+                ExpressionAttributeValues=values(minus_one=-1, zero=0),
+            )
+        except ConditionFailed:
+            return
