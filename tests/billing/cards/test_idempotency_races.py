@@ -86,8 +86,8 @@ def test_the_retries_after_the_race_all_get_the_first_answer(stripe_sim: Simulat
 
 def test_two_first_cards_added_at_once_leave_exactly_one_default(stripe_sim: Simulator) -> None:
     Cards("user-ada").create_account("ada")
-    services = [new_service() for _ in range(4)]
-    cards = ["pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_visa_debit"]
+    services = [new_service() for _ in range(3)]
+    cards = ["pm_card_visa", "pm_card_mastercard", "pm_card_amex"]  # as many as may be open at once
     barrier = Barrier(len(cards))
 
     def run(index: int) -> int:
@@ -98,7 +98,7 @@ def test_two_first_cards_added_at_once_leave_exactly_one_default(stripe_sim: Sim
     with ThreadPoolExecutor(len(cards)) as pool:
         statuses = list(pool.map(run, range(len(cards))))
 
-    assert statuses == [201] * 4
+    assert statuses == [201] * 3
     listed = Cards("user-ada").list()[2]["payment_methods"]
     defaults = [c["id"] for c in listed if c["default"]]
     assert len(defaults) == 1
