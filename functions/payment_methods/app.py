@@ -53,7 +53,8 @@ def setup_intent() -> Response[str]:
 
 @app.post(
     "/v1/billing/payment-methods",
-    summary="Add a card: attach it and verify it with a temporary hold of the plan's pre-authorization",
+    summary="Add a card: attach it and verify it with a temporary hold of the account's plan's pre-authorization "
+    "(cards tried and declined, cards kept and holds open are limited per account: 409, 429)",
     responses={
         **responses(
             201,
@@ -65,6 +66,7 @@ def setup_intent() -> Response[str]:
             404,
             409,
             422,
+            429,
             503,
         ),
         202: {
