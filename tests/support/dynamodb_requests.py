@@ -30,8 +30,14 @@ BUDGET = 2
 EXEMPT = {
     "DELETE /v1/account",
     # Money-moving: the idempotency record (claimed, then completed), the account, the hold
-    # recorded before Stripe is called, and its outcome written after (DESIGN §3, §6).
+    # recorded before Stripe is called, and its outcome written after (DESIGN §3, §6); and the
+    # card-testing guard before Stripe sees the card: the lock read, the hour's attempts
+    # counted, the book of additions, the cards and the holds read (the caps).
     "POST /v1/billing/payment-methods",
+    # Money-moving: removing a card releases its holds at once (removing a card and adding it
+    # again never stacks holds): the cards, the removal's transaction, the account's holds, and
+    # each open hold of the card claimed before Stripe cancels it and marked released after.
+    "DELETE /v1/billing/payment-methods/{payment_method_id}",
     # Money-moving too: the idempotency record (claimed, then completed), the account, its
     # subscription, its card and hold (a larger hold recorded and written when the plan needs
     # one), and the subscription and plan written in one transaction after Stripe answered.
