@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.core.api import caller_of, create_resolver, json_response, no_content, responses
 from account_billing.core.observability import logger, metrics
+from account_billing.core.ratelimit_windows import WindowCounters
 from account_billing.core.settings import get_settings, required
 from account_billing.core.table import Table
 from account_billing.core.wiring import dynamodb_client, per_container, sesv2_client
@@ -25,6 +26,7 @@ from account_billing.emails.models import (
     VerifyEmailRequest,
 )
 from account_billing.emails.service import EmailService
+from account_billing.emails.settings import email_settings
 from account_billing.emails.store import EmailStore
 
 app = create_resolver()
@@ -33,10 +35,13 @@ app = create_resolver()
 @per_container
 def emails() -> EmailService:
     settings = get_settings()
+    table = Table(dynamodb_client(), settings.table_name)
     return EmailService(
-        EmailStore(Table(dynamodb_client(), settings.table_name)),
+        EmailStore(table),
         send=SesMailer(sesv2_client, required(settings.email_from, "EMAIL_FROM"), settings.email_configuration_set),
         web_app_url=settings.web_app_url,
+        counters=WindowCounters(table),
+        limits=email_settings().send_limits,
     )
 
 
@@ -48,7 +53,7 @@ def list_emails() -> Response[str]:
 @app.post(
     "/v1/account/emails",
     summary="Add an address; a verification email with a single-use link is sent to it",
-    responses=responses(201, EmailView, "Added, unverified", 401, 404, 409, 422),
+    responses=responses(201, EmailView, "Added, unverified", 401, 404, 409, 422, 429, 502),
 )
 def add_email(request: AddEmailRequest) -> Response[str]:
     return json_response(emails().add(caller_of(app), request.address), status=201)
@@ -56,8 +61,9 @@ def add_email(request: AddEmailRequest) -> Response[str]:
 
 @app.post(
     "/v1/account/emails/resend",
-    summary="Send the verification email again (at most once a minute)",
-    responses=responses(200, EmailView, "Sent", 401, 404, 409, 422, 429),
+    summary="Send the verification email again (at most once a minute, and within the address's and "
+    "the account's daily budgets)",
+    responses=responses(200, EmailView, "Sent", 401, 404, 409, 422, 429, 502),
 )
 def resend_verification(request: ResendVerificationRequest) -> Response[str]:
     return json_response(emails().resend(caller_of(app), request.address))

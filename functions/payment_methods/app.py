@@ -37,7 +37,9 @@ def payment_methods() -> CardService:
 
 @per_container
 def add_card_once() -> Any:
-    return idempotent_add(payment_methods(), idempotency_table_name(), idempotency(), dynamodb_client())
+    return idempotent_add(
+        payment_methods(), billing_context().accounts, idempotency_table_name(), idempotency(), dynamodb_client()
+    )
 
 
 @app.post(
@@ -51,7 +53,8 @@ def setup_intent() -> Response[str]:
 
 @app.post(
     "/v1/billing/payment-methods",
-    summary="Add a card: attach it and verify it with a temporary hold of the plan's pre-authorization",
+    summary="Add a card: attach it and verify it with a temporary hold of the account's plan's pre-authorization "
+    "(cards tried and declined, cards kept and holds open are limited per account: 409, 429)",
     responses={
         **responses(
             201,

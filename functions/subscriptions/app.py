@@ -36,7 +36,9 @@ def subscriptions() -> SubscriptionService:
 
 @per_container
 def change_once() -> Any:
-    return idempotent_change(subscriptions(), idempotency_table_name(), idempotency(), dynamodb_client())
+    return idempotent_change(
+        subscriptions(), billing_context().accounts, idempotency_table_name(), idempotency(), dynamodb_client()
+    )
 
 
 @app.get(

@@ -59,3 +59,23 @@ def test_when_stripe_is_down_the_deletion_stops_and_can_be_retried(stripe_sim: S
     fault.times = 0
     assert ProfileClient("user-ada").delete("ada")[0] == 204
     assert stripe_sim.all("payment_intent")[0]["status"] == "canceled"
+
+
+def test_an_account_created_again_never_replays_the_deleted_ones_answers(stripe_sim: Simulator) -> None:
+    # Given an account that added a card with Idempotency-Key K, then was deleted
+    ada = Cards("user-ada")
+    ada.create_account("ada")
+    status, _, first = ada.add("pm_card_visa", key="the-same-key-K")
+    assert status == 201
+    assert ProfileClient("user-ada").delete("ada")[0] == 204
+
+    # When an account is created again under the same sub, and K is replayed (the same body)
+    ada.create_account("ada")
+    status, _, again = ada.add("pm_card_visa", key="the-same-key-K")
+
+    # Then the old account's answer (its card's id, last 4 digits, brand, expiry) does not come
+    # back: the request runs for the new account, whose card it lists
+    # (found: the Powertools record outlived the account and answered the new one)
+    assert status == 201, again
+    assert again["payment_method"]["id"] != first["payment_method"]["id"]
+    assert [c["id"] for c in ada.list()[2]["payment_methods"]] == [again["payment_method"]["id"]]

@@ -19,18 +19,17 @@ def test_plans_hold_the_amounts_of_the_seed() -> None:
 
 
 @pytest.mark.parametrize(
-    ("requested", "current", "expected"),
+    ("current", "expected"),
     [
-        ("essential", None, "essential"),
-        ("developer", "professional", "developer"),
-        (None, "professional", "professional"),
-        (None, "community", "developer"),
-        (None, None, "developer"),
-        (None, "retired-plan", "developer"),
+        ("professional", "professional"),
+        ("essential", "essential"),
+        ("community", "developer"),
+        (None, "developer"),
+        ("retired-plan", "developer"),
     ],
 )
-def test_which_plans_hold_a_new_card_gets(requested: str | None, current: str | None, expected: str) -> None:
-    assert hold_plan(requested, current).key == expected
+def test_which_plans_hold_a_new_card_gets(current: str | None, expected: str) -> None:
+    assert hold_plan(current).key == expected
 
 
 def test_price_ids_come_from_configuration() -> None:

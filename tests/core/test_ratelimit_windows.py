@@ -15,7 +15,7 @@ from account_billing.core.ratelimit_windows import (
     window_of,
 )
 from account_billing.core.settings import get_settings
-from account_billing.core.table import Table
+from account_billing.core.table import Table, TransactionCancelled, marshal
 from account_billing.core.wiring import dynamodb_client
 from tests.support import table
 
@@ -81,3 +81,34 @@ def test_the_counter_counts_up_to_the_limit_refuses_then_allows_the_next_window(
     clock.now = NOW + timedelta(minutes=35)  # 15:00:30
     assert counters.count(HOURLY, "ada") == 1
     assert counters.count(HOURLY, "bob") == 1
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_slot_counts_inside_the_callers_transaction_and_a_full_window_cancels_it() -> None:
+    table_ = Table(dynamodb_client(), get_settings().table_name)
+    counters = WindowCounters(table_, Clock(NOW))
+    note = {"Put": {"Item": marshal({"PK": "NOTE", "SK": "1", "n": 1})}}
+
+    for _ in range(HOURLY.limit):
+        table_.transact([note, counters.slot(HOURLY, "ada").action])
+    full = counters.slot(HOURLY, "ada")
+    with pytest.raises(TransactionCancelled) as cancelled:
+        table_.transact([{"Put": {"Item": marshal({"PK": "NOTE", "SK": "2"})}}, full.action])
+
+    assert cancelled.value.failed(1)
+    assert table.item("NOTE", "2") is None  # nothing of the caller's transaction was written
+    assert table.existing("LIMIT#avatar-form#ada", "2026-11-28T14:00:00Z")["count"] == HOURLY.limit
+    assert full.refused().retry_after == 34 * 60 + 30
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_slot_given_back_frees_its_place_and_never_counts_below_zero() -> None:
+    counters = WindowCounters(Table(dynamodb_client(), get_settings().table_name), Clock(NOW))
+    counters.count(HOURLY, "ada")
+    counters.count(HOURLY, "ada")
+
+    counters.give_back(counters.slot(HOURLY, "ada"))
+    assert counters.count(HOURLY, "ada") == 2
+    for _ in range(3):
+        counters.give_back(counters.slot(HOURLY, "ada"))
+    assert table.existing("LIMIT#avatar-form#ada", "2026-11-28T14:00:00Z")["count"] == 0

@@ -90,6 +90,34 @@ def test_an_account_has_at_most_ten_addresses(ada: EmailsClient) -> None:
     assert ada.add("one-too-many@example.com")[0] == 201
 
 
+def test_an_address_removed_by_dynamodbs_ttl_stops_counting(ada: EmailsClient) -> None:
+    # (found: the profile's counter never went down: 409 email-limit-reached for ever)
+    for n in range(9):
+        assert ada.add(f"extra{n}@example.com")[0] == 201
+    assert ada.add("full@example.com")[0] == 409
+    table.expire("ACCOUNT#sub-ada", "EMAIL#extra0@example.com")  # TTL removes an unverified one
+
+    status, _, body = ada.add("room@example.com")
+
+    assert status == 201, body
+    assert len(ada.list()[2]["emails"]) == 10
+
+
+def test_removing_an_address_and_adding_it_again_sends_nothing_more(ada: EmailsClient) -> None:
+    # (found: delete and re-add reset the cooldown: 12 verification emails to one address in 2 s)
+    answers = []
+    for _ in range(12):
+        answers.append(ada.add("victim@example.net"))
+        ada.remove("victim@example.net")
+
+    assert answers[0][0] == 201
+    refused = [a for a in answers[1:] if a[0] != 201]
+    assert {(a[0], kind(a[2])) for a in refused} == {(429, "too-many-requests")}
+    assert all(int(a[1]["retry-after"]) >= 1 for a in refused)
+    # a window boundary may fall inside the loop: at most one more email goes out then
+    assert len(mailbox.messages_to("victim@example.net")) <= 2
+
+
 def test_adding_without_an_account_is_404() -> None:
     status, _, body = EmailsClient("sub-nobody").add("x@example.com")
     assert status == 404

@@ -16,15 +16,18 @@ import pytest
 from account_billing.core.clock import Clock, utc_now
 from account_billing.core.errors import ServiceError, TooManyRequests
 from account_billing.core.identity import Caller
+from account_billing.core.ratelimit_windows import WindowCounters
 from account_billing.core.table import Table
 from account_billing.emails.errors import (
     EmailDeliveryFailed,
+    EmailLimitReached,
     EmailTaken,
     InvalidVerificationToken,
     VerificationTokenExpired,
 )
 from account_billing.emails.messages import Message
-from account_billing.emails.service import MAX_SENDS, EmailService
+from account_billing.emails.service import MAX_ADDRESSES, EmailService
+from account_billing.emails.settings import EmailSettings
 from account_billing.emails.store import EmailStore
 from tests.support import table
 from tests.support.concurrency import race as race_containers
@@ -63,9 +66,21 @@ class Outbox:
         return match[1]
 
 
-def service(clock: Clock = utc_now, outbox: Outbox | None = None) -> EmailService:
-    store = EmailStore(Table(boto3.client("dynamodb"), os.environ["TABLE_NAME"]))
-    return EmailService(store, send=outbox or Outbox(), web_app_url="https://app.example.com", clock=clock)
+LIMITS = EmailSettings().send_limits  # the production defaults
+
+
+def service(
+    clock: Clock = utc_now, outbox: Outbox | None = None, settings: EmailSettings | None = None
+) -> EmailService:
+    table_ = Table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
+    return EmailService(
+        EmailStore(table_),
+        send=outbox or Outbox(),
+        web_app_url="https://app.example.com",
+        counters=WindowCounters(table_, clock),
+        limits=(settings or EmailSettings()).send_limits,
+        clock=clock,
+    )
 
 
 @pytest.fixture
@@ -104,17 +119,150 @@ def test_a_resend_after_the_cooldown_replaces_the_token() -> None:
 
 
 @pytest.mark.usefixtures("accounts")
-def test_resends_per_address_are_capped() -> None:
+def test_resends_per_address_are_capped_for_the_day() -> None:
     clock, outbox = ManualClock(), Outbox()
     emails = service(clock, outbox)
     emails.add(ADA, "work@example.com")
-    for _ in range(MAX_SENDS - 1):
+    for _ in range(LIMITS.per_address.limit - 1):
         clock.advance(minutes=2)
         emails.resend(ADA, "work@example.com")
     clock.advance(minutes=2)
-    with pytest.raises(TooManyRequests):
+    with pytest.raises(TooManyRequests) as refused:
         emails.resend(ADA, "work@example.com")
-    assert len(outbox.messages) == MAX_SENDS
+    assert len(outbox.messages) == LIMITS.per_address.limit
+    assert refused.value.retry_after_seconds == 12 * 3600 - 2 * 60 * LIMITS.per_address.limit  # the day's end
+
+
+# ------------------------------------------------------------------ budgets that survive removal
+
+
+@pytest.mark.usefixtures("accounts")
+def test_removing_an_address_and_adding_it_again_keeps_its_interval() -> None:
+    # (found: deleting and re-adding reset the 60 s cooldown: 12 emails to one address in 2 s)
+    clock, outbox = ManualClock(), Outbox()
+    emails = service(clock, outbox)
+    emails.add(ADA, "victim@example.net")
+    emails.remove(ADA, "victim@example.net")
+    clock.advance(seconds=1)
+
+    with pytest.raises(TooManyRequests) as refused:
+        emails.add(ADA, "victim@example.net")
+
+    assert refused.value.retry_after_seconds == 59
+    assert len(outbox.messages) == 1
+    assert [e.address for e in emails.list(ADA).emails] == ["ada@example.com"]  # nothing was added
+
+
+@pytest.mark.usefixtures("accounts")
+def test_removing_an_address_and_adding_it_again_keeps_its_daily_budget() -> None:
+    clock, outbox = ManualClock(), Outbox()
+    emails = service(clock, outbox)
+    for _ in range(LIMITS.per_address.limit):
+        emails.add(ADA, "victim@example.net")
+        emails.remove(ADA, "victim@example.net")
+        clock.advance(minutes=1)
+
+    with pytest.raises(TooManyRequests, match="a day go to one address"):
+        emails.add(ADA, "Victim@Example.NET")  # the same address, however it is written
+
+    assert len(outbox.messages) == LIMITS.per_address.limit
+
+
+@pytest.mark.usefixtures("accounts")
+def test_an_addresss_daily_budget_is_shared_by_every_account() -> None:
+    # many accounts cannot bomb one recipient either; each account has its own interval
+    clock, outbox = ManualClock(), Outbox()
+    for n in range(LIMITS.per_address.limit):
+        ProfileClient(f"sub-{n}").create(f"user{n}")
+        service(clock, outbox).add(Caller(f"sub-{n}"), "victim@example.net")
+    with pytest.raises(TooManyRequests, match="a day go to one address"):
+        service(clock, outbox).add(ADA, "victim@example.net")
+    assert len(outbox.messages) == LIMITS.per_address.limit
+
+
+@pytest.mark.usefixtures("accounts")
+def test_an_account_sends_a_bounded_number_of_verification_emails_a_day() -> None:
+    # (found: 24 emails to different addresses in 3 s from one account)
+    clock, outbox = ManualClock(), Outbox()
+    emails = service(clock, outbox)
+    for n in range(LIMITS.per_account.limit):
+        emails.add(ADA, f"someone{n}@example.net")
+        emails.remove(ADA, f"someone{n}@example.net")
+
+    with pytest.raises(TooManyRequests, match="a day go out for one account"):
+        emails.add(ADA, "one-more@example.net")
+
+    assert len(outbox.messages) == LIMITS.per_account.limit
+    assert not any(e.address == "one-more@example.net" for e in emails.list(ADA).emails)
+
+
+@pytest.mark.usefixtures("accounts")
+def test_the_budgets_are_configuration() -> None:
+    clock, outbox = ManualClock(), Outbox()
+    emails = service(clock, outbox, EmailSettings(verification_emails_per_account_per_day=2))
+    emails.add(ADA, "a@example.net")
+    emails.add(ADA, "b@example.net")
+    with pytest.raises(TooManyRequests):
+        emails.add(ADA, "c@example.net")
+
+
+# ------------------------------------------------------------------ the address count, by construction
+
+
+def _fill(emails: EmailService, clock: ManualClock) -> list[str]:
+    """Ada's addresses up to the limit (her sign-up address is one)."""
+    added = [f"extra{n}@example.com" for n in range(MAX_ADDRESSES - 1)]
+    for address in added:
+        emails.add(ADA, address)
+    return added
+
+
+@pytest.mark.usefixtures("accounts")
+def test_an_address_that_dynamodbs_ttl_removed_no_longer_counts() -> None:
+    # (found: the profile's counter stayed up: after expiry, 409 email-limit-reached for ever)
+    clock = ManualClock()
+    emails = service(clock)
+    added = _fill(emails, clock)
+    with pytest.raises(EmailLimitReached):
+        emails.add(ADA, "full@example.com")
+
+    # When DynamoDB's TTL removes an unverified address (as it does, with no request of ours)
+    boto3.client("dynamodb").delete_item(
+        TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": "ACCOUNT#sub-ada"}, "SK": {"S": f"EMAIL#{added[0]}"}}
+    )
+
+    # Then the account may add another
+    assert emails.add(ADA, "room@example.com").address == "room@example.com"
+    assert len(emails.list(ADA).emails) == MAX_ADDRESSES
+
+
+@pytest.mark.usefixtures("accounts")
+def test_an_expired_address_is_gone_before_ttl_removes_its_item() -> None:
+    clock = ManualClock()
+    emails = service(clock)
+    emails.add(ADA, "late@example.com")
+    clock.advance(days=3, seconds=1)  # unverified for three days: expired, its item still there
+
+    assert [e.address for e in emails.list(ADA).emails] == ["ada@example.com"]
+    assert emails.add(ADA, "late@example.com").address == "late@example.com"  # added again, afresh
+    assert [e.address for e in emails.list(ADA).emails] == ["ada@example.com", "late@example.com"]
+
+
+@pytest.mark.usefixtures("accounts")
+def test_concurrent_additions_never_get_past_the_limit() -> None:
+    clock = ManualClock()
+    _fill(service(clock), clock)
+    emails = service(clock)
+    emails.remove(ADA, "extra0@example.com")
+    emails.remove(ADA, "extra1@example.com")  # two places free
+
+    def adding(n: int) -> Callable[[EmailService], object]:
+        return lambda s: s.add(ADA, f"racer{n}@example.com")
+
+    statuses = race_containers([adding(n) for n in range(8)], lambda: service(clock))
+
+    assert sorted(statuses) == [200, 200] + [EmailLimitReached.status] * 6
+    assert len(emails.list(ADA).emails) == MAX_ADDRESSES
 
 
 @pytest.mark.usefixtures("accounts")

@@ -26,22 +26,9 @@ def test_sequences_of_calls_linked_by_their_answers_stay_documented(fuzz_target:
     # Given a new account, and the operations chained by the document's links (a card added,
     # then made the default or removed by the id its addition answered...)
     api_schema = load_schema(fuzz_target.new_account("fuzz-sequences"))
-    added_cards: set[str] = set()  # over every sequence: they all act on the one account
     reached: set[tuple[str, str, int]] = set()
 
     class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
-        def before_call(self, case: schemathesis.Case) -> None:
-            # Known defect (issue 11: the attach idempotency key is per card, not per request;
-            # test_findings.py reproduces it): a test card added, removed and added again
-            # answers 500. Until it is fixed, each test card is added once per run.
-            if case.method == "POST" and case.path == "/v1/billing/payment-methods" and isinstance(case.body, dict):
-                card = case.body.get("payment_method")
-                if isinstance(card, str) and card in added_cards:
-                    case.body["payment_method"] = "pm_added_before"
-                elif isinstance(card, str):
-                    added_cards.add(card)
-            super().before_call(case)
-
         def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
             reached.add((case.method, case.path, response.status_code))
             super().after_call(response, case)

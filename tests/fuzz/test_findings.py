@@ -178,7 +178,7 @@ def test_a_response_without_a_body_documents_no_content_type(document: dict[str,
                 assert list(response["content"]) == ["application/problem+json"], route.route_key
 
 
-# ------------------------------------------------------------------ the local stack and a known defect
+# ------------------------------------------------------------------ the local stack and cards
 
 
 @pytest.mark.parametrize("method", ["TRACE", "QUERY", "PROPFIND"])
@@ -189,16 +189,6 @@ def test_the_local_gateway_answers_unrouted_methods_as_api_gateway_does(fuzz_tar
     assert response.json() == {"message": "Not Found"}
 
 
-class KnownDefect(AssertionError):
-    """The failure a test marked xfail expects; any other failure fails the test."""
-
-
-@pytest.mark.xfail(
-    raises=KnownDefect,
-    strict=True,
-    reason="issue 11: the attach idempotency key is per card, not per request (billing/stripe/cards.py); "
-    "when this passes, drop this mark and the workaround in test_api_fuzz.py",
-)
 def test_a_card_added_removed_and_added_again_is_on_the_account(api: httpx.Client) -> None:
     # Given an account that added a test card and removed it
     def add() -> httpx.Response:
@@ -212,8 +202,7 @@ def test_a_card_added_removed_and_added_again_is_on_the_account(api: httpx.Clien
     assert first.status_code == 201, first.text
     assert api.delete(f"/v1/billing/payment-methods/{first.json()['payment_method']['id']}").status_code == 204
 
-    # When it adds the same test card again, Then it is on the account (found: a 500)
+    # When it adds the same test card again, Then it is on the account (found: a 500: the
+    # attach idempotency key named the card, not the request)
     again = add()
-    if again.status_code == 500:
-        raise KnownDefect(again.text)
     assert again.status_code == 201, again.text

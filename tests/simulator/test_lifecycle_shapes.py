@@ -65,11 +65,11 @@ def _cards_and_holds(run: Run, customer: str) -> str:
             {"customer": customer, "payment_method": "pm_card_chargeDeclined", "confirm": True}
         )
 
-    card = gateway.cards.attach("pm_card_visa", customer)
+    card = gateway.cards.attach("pm_card_visa", customer, "request-1")
     assert gateway.cards.payment_method(card.payment_method_id).last4 == "4242"
     gateway.customers.set_default_payment_method(customer, card.payment_method_id)
     with pytest.raises(CardDeclined):
-        gateway.cards.attach("pm_card_chargeDeclinedInsufficientFunds", customer)
+        gateway.cards.attach("pm_card_chargeDeclinedInsufficientFunds", customer, "request-2")
     client.v1.payment_methods.create({"type": "card", "card": {"token": "tok_amex"}})
     client.v1.payment_methods.list({"customer": customer})
     client.v1.customers.payment_methods.list(customer, {"type": "card"})
@@ -99,7 +99,7 @@ def _cards_and_holds(run: Run, customer: str) -> str:
     assert gateway.holds.release(captured.payment_intent_id, hold_id="hold-2", attempt=1).outcome == "refunded"
     client.v1.refunds.retrieve(client.v1.refunds.list({"payment_intent": intent.id}).data[0].id)
 
-    secure = gateway.cards.attach("pm_card_threeDSecureRequired", customer)
+    secure = gateway.cards.attach("pm_card_threeDSecureRequired", customer, "request-3")
     asking = gateway.holds.authorize(
         hold_id="hold-3",
         account_key="acct-1",
@@ -117,7 +117,7 @@ def _cards_and_holds(run: Run, customer: str) -> str:
     client.v1.payment_intents.confirm(manual.id, {"payment_method": secure.payment_method_id})
     client.v1.payment_intents.cancel(manual.id, {"cancellation_reason": "abandoned"})
 
-    failing = gateway.cards.attach("pm_card_chargeCustomerFail", customer)
+    failing = gateway.cards.attach("pm_card_chargeCustomerFail", customer, "request-4")
     with pytest.raises(CardDeclined):
         gateway.holds.authorize(
             hold_id="hold-4",

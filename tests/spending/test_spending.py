@@ -18,12 +18,14 @@ import pytest
 
 from account_billing.accounts.store import AccountStore
 from account_billing.core.events import EventPublisher
+from account_billing.core.identity import Caller
 from account_billing.core.table import Table
 from account_billing.spending.service import MAX_OPEN_LIMIT_REQUESTS, SpendingService, Usage
 from account_billing.spending.store import SpendStore
 from functions.spending import app as spending_app
 from functions.usage_recorder import app as recorder
 from tests.support import table
+from tests.support.concurrency import race
 from tests.support.emf import EmittedMetrics
 from tests.support.events import LambdaContext, call, http_event
 from tests.support.profile import ProfileClient
@@ -316,6 +318,25 @@ def test_open_limit_requests_are_capped(developer: str) -> None:
     status, _, body = ask(developer, {"amount_cents": 999_999, "reason": "again"})
     assert status == 409
     assert body["type"].endswith("limit-requests-exceeded")
+
+
+def test_concurrent_limit_requests_never_get_past_the_cap(developer: str) -> None:
+    # (found: the open requests were counted, then the new one written: 10 concurrent stored 10)
+    from account_billing.spending.models import LimitIncreaseRequest  # noqa: PLC0415
+
+    def container() -> SpendingService:
+        table_ = Table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
+        return SpendingService(AccountStore(table_), SpendStore(table_), lambda _: None)
+
+    request = LimitIncreaseRequest(amount_cents=500_000, reason="launch")
+    statuses = race([lambda s: s.request_increase(Caller(developer), request)] * 10, container)
+
+    assert sorted(statuses) == [200] * MAX_OPEN_LIMIT_REQUESTS + [409] * (10 - MAX_OPEN_LIMIT_REQUESTS)
+    stored = [
+        i for i in table.all_items() if i["PK"] == f"ACCOUNT#{developer}" and i["SK"].startswith("LIMIT_REQUEST#")
+    ]
+    assert len(stored) == MAX_OPEN_LIMIT_REQUESTS
+    assert table.item(f"ACCOUNT#{developer}", "PROFILE")["open_limit_requests"] == MAX_OPEN_LIMIT_REQUESTS  # type: ignore[index]
 
 
 def test_a_limit_request_needs_an_account(bus: Any) -> None:

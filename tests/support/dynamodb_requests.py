@@ -11,6 +11,7 @@ import os
 import warnings
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -29,8 +30,17 @@ BUDGET = 2
 EXEMPT = {
     "DELETE /v1/account",
     # Money-moving: the idempotency record (claimed, then completed), the account, the hold
-    # recorded before Stripe is called, and its outcome written after (DESIGN §3, §6).
+    # recorded before Stripe is called, and its outcome written after (DESIGN §3, §6); and the
+    # card-testing guard before Stripe sees the card: the lock read, the hour's attempts
+    # counted, the book of additions, the cards and the holds read (the caps).
     "POST /v1/billing/payment-methods",
+    # Money-moving: removing a card releases its holds at once (removing a card and adding it
+    # again never stacks holds): the cards, the removal's transaction, the account's holds, and
+    # each open hold of the card claimed before Stripe cancels it and marked released after.
+    "DELETE /v1/billing/payment-methods/{payment_method_id}",
+    # Calls Stripe: the shared Stripe budget taken first (one counter update, so every
+    # container together stays under Stripe's rate limit), the account, and its customer.
+    "POST /v1/billing/setup-intent",
     # Money-moving too: the idempotency record (claimed, then completed), the account, its
     # subscription, its card and hold (a larger hold recorded and written when the plan needs
     # one), and the subscription and plan written in one transaction after Stripe answered.
@@ -108,6 +118,9 @@ def scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any
 
 def email_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any]]]]:
     """The emails function's routes, each on an account that signed up with a verified address."""
+    from account_billing.core.ratelimit_windows import window_of  # noqa: PLC0415
+    from account_billing.core.table import marshal  # noqa: PLC0415
+    from account_billing.emails.settings import EmailSettings, address_subject  # noqa: PLC0415
     from functions.emails import app as emails  # noqa: PLC0415 (after the environment is set)
     from functions.profile import app as profile  # noqa: PLC0415
     from tests.support.mailbox import latest_token  # noqa: PLC0415
@@ -140,16 +153,21 @@ def email_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[st
         return setup
 
     def cooled_down(sub: str, address: str) -> Callable[[], None]:
-        """An address whose last verification email went out long enough ago to resend."""
+        """An address whose last verification email went out long enough ago to resend (its
+        time on the item, and its interval's window, gone)."""
 
         def setup() -> None:
             signed_up(sub, address)()
-            boto3.client("dynamodb").update_item(
+            client = boto3.client("dynamodb")
+            client.update_item(
                 TableName=os.environ["TABLE_NAME"],
                 Key={"PK": {"S": f"ACCOUNT#{sub}"}, "SK": {"S": f"EMAIL#{address}"}},
                 UpdateExpression="SET verification_sent_at = :long_ago",
                 ExpressionAttributeValues={":long_ago": {"S": "2000-01-01T00:00:00.000Z"}},
             )
+            interval = EmailSettings().send_limits.interval
+            window = window_of(interval, address_subject(address, sub), datetime.now(UTC))
+            client.delete_item(TableName=os.environ["TABLE_NAME"], Key=marshal(window.key))
 
         return setup
 

@@ -29,3 +29,8 @@ def existing(pk: str, sk: str) -> dict[str, Any]:
     found = item(pk, sk)
     assert found is not None, f"no item {pk} / {sk}"
     return found
+
+
+def expire(pk: str, sk: str) -> None:
+    """Remove an item as DynamoDB's TTL does: no request of the service's is involved."""
+    boto3.client("dynamodb").delete_item(TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": pk}, "SK": {"S": sk}})

@@ -6,6 +6,8 @@ import pytest
 
 from account_billing.core.table import values
 from stripe_simulator import Simulator
+from stripe_simulator.cards import test_card as card_of_shortcut
+from stripe_simulator.resources.payment_methods import new_card_method
 from tests.support import table
 from tests.support.billing import Cards, drain_tasks, new_table
 from tests.support.stripe import stripe_object
@@ -145,3 +147,35 @@ def test_a_malformed_card_id_is_422(ada: Cards) -> None:
 
     assert status == 422
     assert body["errors"][0]["parameter"] == "payment_method_id"
+
+
+# ------------------------------------------------------------------ removed, then added again
+
+
+def test_a_test_card_removed_and_added_again_is_on_the_account(ada: Cards) -> None:
+    # (found by the fuzzer: the attach key named the card, so the second attachment was
+    # answered with the first one's cached PaymentMethod, detached since: a 500)
+    first = _add(ada)
+    assert ada.remove(first)[0] == 204
+
+    status, _, body = ada.add("pm_card_visa")
+
+    assert status == 201, body
+    assert [c["id"] for c in ada.list()[2]["payment_methods"]] == [body["payment_method"]["id"]]
+
+
+def test_a_payment_method_removed_and_posted_again_is_no_card(ada: Cards, stripe_sim: Simulator) -> None:
+    # Given a card collected by Stripe.js (its own PaymentMethod), added and removed
+    pm = new_card_method(stripe_sim, card_of_shortcut("pm_card_visa"))["id"]  # type: ignore[arg-type]
+    assert _add(ada, pm) == pm
+    assert ada.remove(pm)[0] == 204
+    drain_tasks()  # the background worker detaches it at Stripe
+
+    # When the same PaymentMethod is posted again (a new request)
+    status, _, body = ada.add(pm)
+
+    # Then Stripe is asked again, and refuses it (a detached PaymentMethod is spent): no card
+    # (found: the attach key named the card, so Stripe's cached "attached" answer came back)
+    assert (status, body["type"].rsplit(":", 1)[-1]) == (404, "payment-method-not-found")
+    assert ada.list()[2]["payment_methods"] == []
+    assert stripe_object(stripe_sim, pm, "payment_method")["customer"] is None

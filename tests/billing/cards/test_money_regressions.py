@@ -4,6 +4,7 @@ double-submitted card detached from under the request that was adding it."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -119,7 +120,7 @@ def test_a_second_request_for_the_same_card_does_not_detach_it_from_the_first(st
     account = service.accounts.require_active("user-ada", consistent=True)
     customer = service.customers.ensure(account)
     # request A has attached the card and recorded its hold, and is about to call Stripe
-    card = service._attach("pm_card_visa", customer)
+    card = service._attach("pm_card_visa", customer, str(uuid.uuid4()))
     hold = _new_hold(customer, card, "request-a-key")
     service.holds.record(hold, fingerprint_marker("user-ada", str(card.fingerprint), card.payment_method_id))
 
@@ -142,7 +143,7 @@ def test_no_hold_is_recorded_for_an_account_being_deleted(stripe_sim: Simulator)
     service = new_service()
     account = service.accounts.require_active("user-ada", consistent=True)  # the request saw an active account
     customer = service.customers.ensure(account)
-    card = service._attach("pm_card_visa", customer)
+    card = service._attach("pm_card_visa", customer, str(uuid.uuid4()))
     new_table().client.update_item(  # ...then the deletion started
         TableName=new_table().name,
         Key={"PK": {"S": "ACCOUNT#user-ada"}, "SK": {"S": "PROFILE"}},

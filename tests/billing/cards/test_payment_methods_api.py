@@ -83,9 +83,11 @@ def test_the_listed_card_shows_brand_expiry_default_verification_and_hold(ada: C
 
 
 @pytest.mark.parametrize(("plan", "amount"), [("developer", 5000), ("essential", 10000), ("professional", 50000)])
-def test_the_hold_is_the_named_plans_pre_authorization(
+def test_the_hold_is_the_accounts_own_plans_pre_authorization_named_or_not(
     ada: Cards, stripe_sim: Simulator, plan: str, amount: int
 ) -> None:
+    _set_plan("user-ada", plan)
+
     status, _, body = ada.add("pm_card_visa", plan=plan)
 
     assert status == 201

@@ -137,6 +137,32 @@ def test_bad_signatures_and_stale_timestamps_are_refused_and_change_nothing(life
     assert table.all_items() == before
 
 
+def test_a_delivery_signed_for_the_future_is_refused_and_changes_nothing(lifecycle: Lifecycle) -> None:
+    # (found: stripe-python bounds only old timestamps; one signed an hour ahead was applied)
+    ada = Billing("user-ada").with_card()
+    ada.change("developer")
+    lifecycle.sim.webhooks._pending.clear()
+    paid = next(e for e in _events(lifecycle) if e["type"] == "invoice.paid")
+    before = table.all_items()
+
+    status, _, body = lifecycle.signed(paid, timestamp=int(time.time()) + 3600)
+
+    assert (status, body["type"].rsplit(":", 1)[-1]) == (400, "invalid-signature")
+    assert table.all_items() == before
+
+
+def test_a_delivery_signed_by_a_clock_a_little_ahead_is_applied(lifecycle: Lifecycle) -> None:
+    # Stripe's clock and ours differ by seconds, not by more than the tolerance
+    ada = Billing("user-ada").with_card()
+    ada.change("developer")
+    lifecycle.sim.webhooks._pending.clear()
+    paid = next(e for e in _events(lifecycle) if e["type"] == "invoice.paid")
+
+    status, _, body = lifecycle.signed(paid, timestamp=int(time.time()) + 60)
+
+    assert (status, body["outcome"]) == (200, "processed")
+
+
 def test_unknown_types_are_acknowledged_and_ignored(lifecycle: Lifecycle) -> None:
     event = {
         "id": "evt_unknown_1",

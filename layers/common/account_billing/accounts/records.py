@@ -46,7 +46,6 @@ class Account:
     version: int
     profile: Mapping[str, str] = field(default_factory=dict)
     primary_email: PrimaryEmail | None = None
-    email_count: int | None = None
     # avatars: the newest decided upload and the newest one asked for (see `avatars.state`)
     avatar: Mapping[str, Any] = field(default_factory=dict)
     avatar_upload: Mapping[str, Any] | None = None
@@ -75,7 +74,6 @@ class Account:
             version=int(item["version"]),
             profile={name: item[name] for name in PROFILE_FIELDS if item.get(name) is not None},
             primary_email=PrimaryEmail(primary["address"], bool(primary["verified"])) if primary else None,
-            email_count=item.get("email_count"),
             avatar=item.get("avatar") or {},
             avatar_upload=item.get("avatar_upload"),
             plan=item.get("plan"),
@@ -102,8 +100,6 @@ class Account:
         }
         if self.primary_email is not None:
             item["primary_email"] = self.primary_email.to_map()
-        if self.email_count is not None:
-            item["email_count"] = self.email_count
         return item
 
 

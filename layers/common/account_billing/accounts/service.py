@@ -63,7 +63,7 @@ class AccountService:
         )
         address = usable_token_email(caller.email) if caller.email_verified else None
         if address:
-            with_email = dataclasses.replace(account, primary_email=PrimaryEmail(address, True), email_count=1)
+            with_email = dataclasses.replace(account, primary_email=PrimaryEmail(address, True))
             email = Email.verified_primary(caller.sub, address, now)
             try:
                 self.store.create(with_email, (email.to_item(), email.marker()))

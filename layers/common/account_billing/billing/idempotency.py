@@ -1,7 +1,11 @@
 """Adding a card and moving to a plan are money-moving: a retried request (same caller, same Idempotency-Key) returns
 the first response and moves no money twice. Powertools Idempotency keeps the responses in the
 idempotency table; a concurrent duplicate is told to retry, and the same key with another body
-is refused. Declines are remembered like successes (a retry answers the same 402)."""
+is refused. Declines are remembered like successes (a retry answers the same 402).
+
+A key is scoped to the caller's account as it is now (its creation time, its generation): an
+account deleted and created again under the same `sub` never replays the answers of the one
+before (a card's last 4 digits, say), though Powertools keeps them until they expire."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from account_billing.accounts.store import AccountStore
 from account_billing.billing.cards.models import AddPaymentMethodRequest
 from account_billing.billing.cards.service import CardService
 from account_billing.billing.errors import CardDeclined, IdempotencyKeyReused, RequestInProgress
@@ -46,7 +51,7 @@ class Replayable:
 
 def idempotency_config() -> IdempotencyConfig:
     return IdempotencyConfig(
-        event_key_jmespath="[caller, key]",
+        event_key_jmespath="[caller, generation, key]",
         payload_validation_jmespath="request",
         expires_after_seconds=KEY_LIFETIME_SECONDS,
         raise_on_no_idempotency_key=True,
@@ -65,25 +70,32 @@ def idempotency_table_name() -> str:
 
 def once_per_key(
     operation: Callable[[Caller, dict[str, Any], str], dict[str, Any]],
+    accounts: AccountStore,
     table_name: str,
     config: IdempotencyConfig,
     client: DynamoDBClient | None = None,
 ) -> Callable[[Caller, dict[str, Any], str], dict[str, Any]]:
-    """`operation(caller, request, key)` run once per (caller, Idempotency-Key): a retry answers
-    what the first call did (a decline included), the same key with another request body is
-    `IdempotencyKeyReused`, and a duplicate still running is `RequestInProgress`. `request` and
-    the answer are JSON-ready dicts (they are stored in the idempotency table)."""
+    """`operation(caller, request, request key)` run once per (caller's account, Idempotency-Key): a
+    retry answers what the first call did (a decline included), the same key with another
+    request body is `IdempotencyKeyReused`, and a duplicate still running is
+    `RequestInProgress`. `request` and the answer are JSON-ready dicts (they are stored in the
+    idempotency table). A caller with no active account is `AccountNotFound`, before any record
+    is written."""
     persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
     @idempotent_function(data_keyword_argument="attempt", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
     def attempt_once(attempt: dict[str, Any]) -> dict[str, Any]:
         try:
-            return {"answer": operation(Caller(attempt["caller"]), attempt["request"], attempt["key"])}
+            # What the operation derives from the key (a hold's id, Stripe's idempotency keys)
+            # is scoped to the account's generation too: Stripe keeps keys for 24 hours.
+            request_key = f"{attempt['generation']}#{attempt['key']}"
+            return {"answer": operation(Caller(attempt["caller"]), attempt["request"], request_key)}
         except CardDeclined as exc:
             return {"declined": {"detail": exc.detail, **exc.extensions}}
 
     def run(caller: Caller, request: dict[str, Any], key: str) -> dict[str, Any]:
-        attempt = {"caller": caller.sub, "key": key, "request": request}
+        generation = accounts.require_active(caller.sub, consistent=True).created_at
+        attempt = {"caller": caller.sub, "generation": generation, "key": key, "request": request}
         try:
             result = attempt_once(attempt=attempt)
         except IdempotencyValidationError as exc:
@@ -101,6 +113,7 @@ def once_per_key(
 
 def idempotent_add(
     service: CardService,
+    accounts: AccountStore,
     table_name: str,
     config: IdempotencyConfig,
     client: DynamoDBClient | None = None,
@@ -111,7 +124,7 @@ def idempotent_add(
         outcome = service.add(caller, AddPaymentMethodRequest.model_validate(request), key)
         return {"status": outcome.status, "body": outcome.body.model_dump(mode="json")}
 
-    once = once_per_key(add_card, table_name, config, client)
+    once = once_per_key(add_card, accounts, table_name, config, client)
 
     def run(caller: Caller, request: AddPaymentMethodRequest, key: str) -> Replayable:
         answer = once(caller, request.model_dump(mode="json"), key)
@@ -122,6 +135,7 @@ def idempotent_add(
 
 def idempotent_change(
     service: SubscriptionService,
+    accounts: AccountStore,
     table_name: str,
     config: IdempotencyConfig,
     client: DynamoDBClient | None = None,
@@ -131,7 +145,7 @@ def idempotent_change(
     def change_plan(caller: Caller, request: dict[str, Any], key: str) -> dict[str, Any]:
         return service.change(caller, request["plan"], key).model_dump(mode="json")
 
-    once = once_per_key(change_plan, table_name, config, client)
+    once = once_per_key(change_plan, accounts, table_name, config, client)
 
     def run(caller: Caller, plan: str, key: str) -> SubscriptionView:
         return SubscriptionView.model_validate(once(caller, {"plan": plan}, key))

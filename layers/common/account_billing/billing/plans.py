@@ -44,11 +44,9 @@ def plan_of(key: str | None) -> Plan:
     return PLANS.get(key or "", FREE_PLAN)
 
 
-def hold_plan(requested: str | None, current: str | None) -> Plan:
-    """Whose pre-authorization a new card gets: the plan asked for, else the account's current
-    paid plan, else Developer. Only paid plans are asked for (the request model checks it)."""
-    if requested is not None:
-        return PLANS[requested]
+def hold_plan(current: str | None) -> Plan:
+    """Whose pre-authorization a new card gets: the account's current paid plan, else Developer.
+    Never the caller's choice: moving to a larger plan places that plan's hold itself."""
     plan = plan_of(current)
     return plan if plan.paid else DEFAULT_HOLD_PLAN
 

@@ -55,6 +55,13 @@ class BillingSettings(BaseModel):
     # old a delivery's signature may be (Stripe's own default tolerance: five minutes).
     stripe_webhook_secret_parameter: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9_.\-/]+$")
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    # Card-testing defences, per account (`cards.guard`): new cards tried an hour, declines a
+    # day before card additions lock for `card_lock_minutes`, cards kept, holds open at once.
+    card_attempts_per_hour: int = Field(default=10, ge=1, le=1_000)
+    card_declines_per_day: int = Field(default=5, ge=1, le=1_000)
+    card_lock_minutes: int = Field(default=24 * 60, ge=1, le=7 * 24 * 60)
+    max_cards: int = Field(default=5, ge=1, le=100)
+    max_open_holds: int = Field(default=3, ge=1, le=100)
 
     @property
     def stripe_rate_per_worker(self) -> float:

@@ -5,7 +5,17 @@ conditional UpdateItem and removed by DynamoDB's TTL once its window is over."""
 from __future__ import annotations
 
 from account_billing.core.keys import Key
-from account_billing.core.table import ConditionFailed, Table, values
+from account_billing.core.table import ConditionFailed, Table, TransactItem, marshal, values
+
+
+def _taking(limit: int, expires_at: int, amount: int = 1) -> dict[str, object]:
+    """Add `amount` to a window's count unless that takes it past `limit`."""
+    return {
+        "UpdateExpression": "ADD #count :amount SET expires_at = if_not_exists(expires_at, :expires)",
+        "ConditionExpression": "attribute_not_exists(#count) OR #count <= :room",
+        "ExpressionAttributeNames": {"#count": "count"},
+        "ExpressionAttributeValues": values(amount=amount, room=limit - amount, expires=expires_at),
+    }
 
 
 def window_key(scope: str, subject: str, start: str) -> Key:
@@ -25,13 +35,26 @@ class WindowStore:
         if amount > limit:
             return None
         try:
-            item = self.table.update(
-                key,
-                UpdateExpression="ADD #count :amount SET expires_at = if_not_exists(expires_at, :expires)",
-                ConditionExpression="attribute_not_exists(#count) OR #count <= :room",
-                ExpressionAttributeNames={"#count": "count"},
-                ExpressionAttributeValues=values(amount=amount, room=limit - amount, expires=expires_at),
-            )
+            item = self.table.update(key, **_taking(limit, expires_at, amount))
         except ConditionFailed:
             return None
         return int(item["count"])
+
+    @staticmethod
+    def take_action(key: Key, limit: int, expires_at: int) -> TransactItem:
+        """`take` as an action of a caller's transaction: the transaction is cancelled, this
+        action's condition failing, when the window holds `limit` already."""
+        return {"Update": {"Key": marshal(key), **_taking(limit, expires_at)}}
+
+    def give_back(self, key: Key) -> None:
+        """Uncount one event counted at `key` (what it was for did not happen); never below 0."""
+        try:
+            self.table.update(
+                key,
+                UpdateExpression="ADD #count :minus_one",
+                ConditionExpression="#count > :zero",
+                ExpressionAttributeNames={"#count": "count"},
+                ExpressionAttributeValues=values(minus_one=-1, zero=0),
+            )
+        except ConditionFailed:
+            return

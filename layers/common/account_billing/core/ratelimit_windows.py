@@ -9,6 +9,9 @@ slots between them, and nothing is read first. A refused event is not counted.
 Windows are aligned to the epoch (an hour's window starts on the hour), so a burst straddling
 two windows may take up to twice the limit in a short time; over any window, never more.
 
+An event can also be counted inside a transaction of the caller's (`WindowCounters.slot`): the
+count stands or falls with the caller's other writes, at no extra request.
+
 The counters' DynamoDB access is `ratelimit_store`'s.
 """
 
@@ -21,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from account_billing.core.clock import Clock, utc_now
 from account_billing.core.keys import Key
 from account_billing.core.ratelimit_store import WindowStore, window_key
-from account_billing.core.table import Table
+from account_billing.core.table import Table, TransactItem
 
 # A window's item outlives its window by this much before TTL removes it (TTL deletion is
 # lazy anyway: an expired item may linger for a while, and its window is long over).
@@ -76,6 +79,20 @@ class LimitReached(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One event to count inside a caller's transaction (`action`); if that action's condition
+    fails, the window was full, and `refused()` says until when."""
+
+    limit: WindowLimit
+    window: Window
+    action: TransactItem
+    now: datetime
+
+    def refused(self) -> LimitReached:
+        return LimitReached(self.limit, self.window.retry_after(self.now))
+
+
 class WindowCounters:
     """The counters of the service's table."""
 
@@ -93,3 +110,14 @@ class WindowCounters:
         if counted is None:
             raise LimitReached(limit, window.retry_after(now))
         return counted
+
+    def slot(self, limit: WindowLimit, subject: str) -> Slot:
+        """The action that counts one event of `subject` in a caller's transaction (nothing is
+        sent here)."""
+        now = self.clock()
+        window = window_of(limit, subject, now)
+        return Slot(limit, window, self.store.take_action(window.key, limit.limit, window.expires_at), now)
+
+    def give_back(self, slot: Slot) -> None:
+        """Uncount an event a slot counted, when what it was for did not happen."""
+        self.store.give_back(slot.window.key)

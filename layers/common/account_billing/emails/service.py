@@ -3,6 +3,13 @@
 What users expect from GitHub or GitLab: an address counts only once verified, a verified
 address belongs to one account, the primary cannot be lost by accident, and an account that had a
 verified primary always keeps one.
+
+At most `MAX_ADDRESSES` live addresses (verified, or unverified and not expired): counted from
+the addresses themselves when one is added, so an address DynamoDB's TTL removes (or that has
+expired and waits for it) is never counted, and two concurrent additions are told apart by the
+book of additions (`EmailStore.add`). Verification emails are counted against sending budgets
+(`settings`) keyed by the address's hash and by the account, which removing an address and
+adding it again does not reset.
 """
 
 from __future__ import annotations
@@ -15,11 +22,13 @@ from account_billing.core.clock import Clock, epoch_seconds, timestamp, utc_now
 from account_billing.core.errors import ConcurrentUpdate, TooManyRequests
 from account_billing.core.identity import Caller
 from account_billing.core.observability import logger, metrics
+from account_billing.core.ratelimit_windows import Slot, WindowCounters
 from account_billing.emails import tokens as verification_tokens
 from account_billing.emails.addresses import address_key
 from account_billing.emails.errors import (
     EmailAlreadyAdded,
     EmailDeliveryFailed,
+    EmailLimitReached,
     EmailNotFound,
     EmailNotVerified,
     InvalidVerificationToken,
@@ -29,13 +38,13 @@ from account_billing.emails.errors import (
 from account_billing.emails.messages import Message, primary_changed_notice, verification_message
 from account_billing.emails.models import EmailList, EmailView
 from account_billing.emails.records import Email
-from account_billing.emails.store import EmailStore, SendRefused
+from account_billing.emails.settings import SendLimits, address_subject
+from account_billing.emails.store import AdditionRaced, EmailStore, SendLimited, SendRefused
 
 MAX_ADDRESSES = 10
 TOKEN_VALID_HOURS = 24
-UNVERIFIED_KEPT_DAYS = 3  # then DynamoDB's TTL removes the unverified address
-RESEND_COOLDOWN = timedelta(seconds=60)
-MAX_SENDS = 5  # per address, over its unverified life
+UNVERIFIED_KEPT_DAYS = 3  # then it expires, and DynamoDB's TTL removes it
+RESEND_COOLDOWN = timedelta(seconds=60)  # per address item, besides the budgets' interval
 
 
 def email_view(email: Email) -> EmailView:
@@ -60,19 +69,28 @@ class EmailService:
         store: EmailStore,
         send: Callable[[Message], None],
         web_app_url: str,
+        *,
+        counters: WindowCounters,
+        limits: SendLimits,
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
         self.send = send
         self.web_app_url = web_app_url
+        self.counters = counters
+        self.limits = limits
         self.clock = clock
 
+    def _live(self, sub: str) -> list[Email]:
+        now = self.clock()
+        return [e for e in self.store.list(sub) if e.live(now)]
+
     def list(self, caller: Caller) -> EmailList:
-        return EmailList(emails=[email_view(i) for i in _sorted(self.store.list(caller.sub))], limit=MAX_ADDRESSES)
+        return EmailList(emails=[email_view(i) for i in _sorted(self._live(caller.sub))], limit=MAX_ADDRESSES)
 
     def _find(self, caller: Caller, address: str) -> tuple[Email, Email | None]:
         """The caller's address `address` (`EmailNotFound` if it has none) and its primary."""
-        emails = self.store.list(caller.sub)
+        emails = self._live(caller.sub)
         wanted = address_key(address)
         found = next((e for e in emails if e.key == wanted), None)
         if found is None:
@@ -80,34 +98,50 @@ class EmailService:
         return found, next((e for e in emails if e.primary), None)
 
     def add(self, caller: Caller, address: str) -> EmailView:
-        now = self.clock()
-        email = Email(
-            sub=caller.sub,
-            address=address,
-            added_at=timestamp(now),
-            expires_at=epoch_seconds(now + timedelta(days=UNVERIFIED_KEPT_DAYS)),
-        )
-        self.store.add(email, MAX_ADDRESSES)
+        """Add an unverified address and send its verification email: one Query (the addresses
+        and the book) and one transaction, read again only when another addition raced it."""
+        wanted = address_key(address)
+        for _ in range(MAX_ADDRESSES + 1):  # each lost race is another's addition: bounded
+            now = self.clock()
+            book = self.store.book(caller.sub)
+            live = [e for e in book.emails if e.live(now)]
+            if any(e.key == wanted for e in live):
+                raise EmailAlreadyAdded("The address is already on this account.")
+            if len(live) >= MAX_ADDRESSES:
+                raise EmailLimitReached(f"An account may have at most {MAX_ADDRESSES} addresses.")
+            token = verification_tokens.new_token()
+            email = Email(
+                sub=caller.sub,
+                address=address,
+                added_at=timestamp(now),
+                expires_at=epoch_seconds(now + timedelta(days=UNVERIFIED_KEPT_DAYS)),
+                token_hash=verification_tokens.token_hash(token),
+                token_expires_at=epoch_seconds(now + timedelta(hours=TOKEN_VALID_HOURS)),
+                verification_sent_at=timestamp(now),
+                send_count=1,
+            )
+            slots = self._send_slots(email)
+            try:
+                self.store.add(email, book, now, slots)
+            except AdditionRaced:
+                continue
+            except SendLimited as exc:
+                raise _too_many(exc.slot) from exc
+            break
+        else:
+            raise ConcurrentUpdate("The addresses changed while the request ran; retry it.")
         metrics.add_metric(name="EmailAdded", unit="Count", value=1)
-        sent_at = self._send_verification(email, first=True)
-        return email_view(dataclasses.replace(email, verification_sent_at=sent_at))
+        self._deliver(email, token, slots)
+        return email_view(email)
 
     def resend(self, caller: Caller, address: str) -> EmailView:
         email, _ = self._find(caller, address)
         if email.verified:
             raise EmailAlreadyAdded("The address is already verified.")
-        if email.send_count >= MAX_SENDS:
-            raise TooManyRequests(
-                "Too many verification emails for this address; remove it and add it again later.",
-                retry_after_seconds=int(timedelta(days=1).total_seconds()),
-            )
-        sent_at = self._send_verification(email, first=False)
-        return email_view(dataclasses.replace(email, verification_sent_at=sent_at))
-
-    def _send_verification(self, email: Email, *, first: bool) -> str:
         now = self.clock()
         token = verification_tokens.new_token()
         digest = verification_tokens.token_hash(token)
+        slots = self._send_slots(email)
         try:
             self.store.record_sent(
                 email,
@@ -115,24 +149,43 @@ class EmailService:
                 epoch_seconds(now + timedelta(hours=TOKEN_VALID_HOURS)),
                 timestamp(now),
                 cooldown_from=timestamp(now - RESEND_COOLDOWN),
+                slots=slots,
             )
         except SendRefused as exc:
-            if first:
-                raise ConcurrentUpdate("The address changed meanwhile; ask for the email again.") from exc
             raise TooManyRequests(
                 "A verification email was sent less than a minute ago.",
                 retry_after_seconds=int(RESEND_COOLDOWN.total_seconds()),
             ) from exc
+        except SendLimited as exc:
+            raise _too_many(exc.slot) from exc
+        sent = dataclasses.replace(email, token_hash=digest, verification_sent_at=timestamp(now))
+        self._deliver(sent, token, slots)
+        return email_view(sent)
+
+    def _send_slots(self, email: Email) -> tuple[Slot, ...]:
+        """The budgets one verification email to `email` is counted against (in the same
+        transaction as its token): the interval and the address's day (by hashes), the
+        account's day."""
+        return (
+            self.counters.slot(self.limits.interval, address_subject(email.address, email.sub)),
+            self.counters.slot(self.limits.per_address, address_subject(email.address)),
+            self.counters.slot(self.limits.per_account, email.sub),
+        )
+
+    def _deliver(self, email: Email, token: str, slots: tuple[Slot, ...]) -> None:
+        """Send the verification email whose token `email` holds now. If it cannot be sent,
+        its token goes and its budgets are given back, so asking again works at once."""
         try:
             self.send(verification_message(email.address, token, self.web_app_url, TOKEN_VALID_HOURS))
         except Exception as exc:
-            self.store.forget_send(email, digest)
+            self.store.forget_send(email, email.token_hash or "")
+            for slot in slots:
+                self.counters.give_back(slot)
             logger.exception("Verification email not sent")
             raise EmailDeliveryFailed("The verification email could not be sent; ask for it again.") from exc
-        return timestamp(now)
 
     def verify(self, caller: Caller, token: str) -> EmailView:
-        emails = self.store.list(caller.sub)
+        emails = self._live(caller.sub)
         email = next((e for e in emails if e.token_hash and verification_tokens.matches(token, e.token_hash)), None)
         if email is None:
             raise InvalidVerificationToken("This verification link is not valid for your account.")
@@ -165,3 +218,17 @@ class EmailService:
             raise PrimaryEmailRemoval("Make another verified address the primary first.")
         self.store.remove(email, primary)
         metrics.add_metric(name="EmailRemoved", unit="Count", value=1)
+
+
+def _too_many(slot: Slot) -> TooManyRequests:
+    refused = slot.refused()
+    scope = {
+        "email-address-interval": "A verification email was sent to this address less than "
+        f"{int(slot.limit.window.total_seconds())} s ago.",
+        "email-address": f"At most {slot.limit.limit} verification emails a day go to one address.",
+        "email-account": f"At most {slot.limit.limit} verification emails a day go out for one account.",
+    }
+    return TooManyRequests(
+        f"{scope.get(slot.limit.scope, 'Too many verification emails.')} Try again in {refused.retry_after} s.",
+        refused.retry_after,
+    )

@@ -4,12 +4,16 @@ account. Every change that touches more than one item is one transaction."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from account_billing.accounts.errors import AccountNotFound
 from account_billing.accounts.records import AccountStatus
 from account_billing.accounts.store import account_is_active
 from account_billing.core import keys
 from account_billing.core.errors import ConcurrentUpdate
+from account_billing.core.ratelimit_windows import Slot
 from account_billing.core.table import (
     ConditionFailed,
     Table,
@@ -21,13 +25,19 @@ from account_billing.core.table import (
 )
 from account_billing.emails.errors import (
     EmailAlreadyAdded,
-    EmailLimitReached,
     EmailTaken,
     InvalidVerificationToken,
     LastVerifiedEmailRemoval,
     PrimaryEmailRemoval,
 )
-from account_billing.emails.records import EMAIL_PREFIX, Email, email_marker_key
+from account_billing.emails.records import (
+    ADDRESSES_AND_BOOK,
+    EMAIL_BOOK,
+    EMAIL_PREFIX,
+    Email,
+    email_book_key,
+    email_marker_key,
+)
 
 ACTIVE = AccountStatus.ACTIVE
 
@@ -36,61 +46,120 @@ class SendRefused(Exception):
     """A verification email was sent too recently, or the address changed meanwhile."""
 
 
+class SendLimited(Exception):
+    """A sending budget's window is full: `slot` is the one whose condition failed."""
+
+    def __init__(self, slot: Slot) -> None:
+        super().__init__(f"{slot.limit.scope} limit reached")
+        self.slot = slot
+
+
+class AdditionRaced(Exception):
+    """Another address was added since the book was read: read it again and retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class AddressBook:
+    """Every address item of an account (expired ones too, until DynamoDB's TTL removes them)
+    and how many additions its book has counted."""
+
+    emails: list[Email]
+    additions: int
+
+
+def _slot_failed(exc: TransactionCancelled, first: int, slots: Sequence[Slot]) -> Slot | None:
+    return next((slot for index, slot in enumerate(slots, first) if exc.failed(index)), None)
+
+
 class EmailStore:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def list(self, sub: str) -> list[Email]:
-        return [Email.from_item(item) for item in self.table.query_partition(keys.account_pk(sub), EMAIL_PREFIX)]
+    def book(self, sub: str) -> AddressBook:
+        """The account's address items and its book, in one Query (strongly consistent)."""
+        emails, additions = [], 0
+        for item in self.table.query_partition(keys.account_pk(sub), ADDRESSES_AND_BOOK):
+            if item["SK"] == EMAIL_BOOK:
+                additions = int(item.get("additions", 0))
+            elif item["SK"].startswith(EMAIL_PREFIX):
+                emails.append(Email.from_item(item))
+        return AddressBook(emails, additions)
 
-    def add(self, email: Email, limit: int) -> None:
-        """Add an unverified address: count it on the profile (at most `limit`), refuse an
-        address already on the account or verified by another one, in one transaction."""
+    def list(self, sub: str) -> list[Email]:
+        return self.book(sub).emails
+
+    def add(self, email: Email, book: AddressBook, now: datetime, slots: Sequence[Slot] = ()) -> None:
+        """Add an unverified address (with its first email's token) to the account whose book
+        was `book` when it was read: only if no other address was added since (the book counts
+        additions; `AdditionRaced` otherwise), the address is not on the account (an expired
+        one's item is replaced), no other account has verified it, and the account is active;
+        counting its first email in `slots` (`SendLimited`). One transaction."""
+        replaceable = "attribute_not_exists(PK) OR (verified = :false AND expires_at <= :now)"
+        actions: list[TransactItem] = [
+            {
+                "Update": {
+                    "Key": marshal(email_book_key(email.sub)),
+                    "UpdateExpression": "SET entity = :entity, additions = :next",
+                    "ConditionExpression": "attribute_not_exists(additions) OR additions = :seen"
+                    if book.additions == 0
+                    else "additions = :seen",
+                    "ExpressionAttributeValues": values(
+                        entity="email-book", next=book.additions + 1, seen=book.additions
+                    ),
+                }
+            },
+            {
+                "Put": {
+                    "Item": marshal(email.to_item()),
+                    "ConditionExpression": replaceable,
+                    "ExpressionAttributeValues": values(false=False, now=int(now.timestamp())),
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "Key": marshal(email_marker_key(email.key)),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            account_is_active(email.sub),
+            *(slot.action for slot in slots),
+        ]
         try:
-            self.table.transact(
-                [
-                    {
-                        "Update": {
-                            "Key": marshal(keys.profile_key(email.sub)),
-                            "UpdateExpression": "SET email_count = if_not_exists(email_count, :zero) + :one",
-                            "ConditionExpression": "#status = :active AND "
-                            "(attribute_not_exists(email_count) OR email_count < :limit)",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": values(zero=0, one=1, active=ACTIVE, limit=limit),
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
-                    {"Put": {"Item": marshal(email.to_item()), "ConditionExpression": "attribute_not_exists(PK)"}},
-                    {
-                        "ConditionCheck": {
-                            "Key": marshal(email_marker_key(email.key)),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
-                ]
-            )
+            self.table.transact(actions)
         except TransactionCancelled as exc:
+            if exc.failed(3):
+                raise AccountNotFound() from exc
+            if exc.failed(0):
+                raise AdditionRaced() from exc
             if exc.failed(1):
                 raise EmailAlreadyAdded("The address is already on this account.") from exc
             if exc.failed(2):
                 raise EmailTaken("Another account has verified this address.") from exc
-            if exc.failed(0):
-                if exc.items[0] is None or exc.items[0].get("status") != ACTIVE:
-                    raise AccountNotFound() from exc
-                raise EmailLimitReached(f"An account may have at most {limit} addresses.") from exc
+            if (slot := _slot_failed(exc, 4, slots)) is not None:
+                raise SendLimited(slot) from exc
             raise ConcurrentUpdate() from exc
 
-    def record_sent(self, email: Email, token_hash: str, token_expires_at: int, now: str, cooldown_from: str) -> None:
+    def record_sent(
+        self,
+        email: Email,
+        token_hash: str,
+        token_expires_at: int,
+        now: str,
+        *,
+        cooldown_from: str,
+        slots: Sequence[Slot] = (),
+    ) -> None:
         """Store a new token and the send time, unless the previous send is under a cooldown
-        (sent after `cooldown_from`) or the address was verified meanwhile (`SendRefused`)."""
-        try:
-            self.table.update(
-                email.item_key,
-                UpdateExpression="SET token_hash = :hash, token_expires_at = :expires, verification_sent_at = :now, "
-                "send_count = if_not_exists(send_count, :zero) + :one",
-                ConditionExpression="attribute_exists(PK) AND verified = :false AND "
+        (sent after `cooldown_from`) or the address was verified meanwhile (`SendRefused`),
+        counting the email in `slots` (`SendLimited`). One transaction."""
+        update: TransactItem = {
+            "Update": {
+                "Key": marshal(email.item_key),
+                "UpdateExpression": "SET token_hash = :hash, token_expires_at = :expires, "
+                "verification_sent_at = :now, send_count = if_not_exists(send_count, :zero) + :one",
+                "ConditionExpression": "attribute_exists(PK) AND verified = :false AND "
                 "(attribute_not_exists(verification_sent_at) OR verification_sent_at <= :cooldown)",
-                ExpressionAttributeValues=values(
+                "ExpressionAttributeValues": values(
                     hash=token_hash,
                     expires=token_expires_at,
                     now=now,
@@ -99,9 +168,16 @@ class EmailStore:
                     false=False,
                     cooldown=cooldown_from,
                 ),
-            )
-        except ConditionFailed as exc:
-            raise SendRefused() from exc
+            }
+        }
+        try:
+            self.table.transact([update, *(slot.action for slot in slots)])
+        except TransactionCancelled as exc:
+            if exc.failed(0):
+                raise SendRefused() from exc
+            if (slot := _slot_failed(exc, 1, slots)) is not None:
+                raise SendLimited(slot) from exc
+            raise ConcurrentUpdate() from exc
 
     def forget_send(self, email: Email, token_hash: str) -> None:
         """Undo `record_sent` when the email could not be sent, so a resend is allowed at once."""
@@ -218,14 +294,6 @@ class EmailStore:
                     "(attribute_not_exists(#primary) OR #primary = :false)",
                     "ExpressionAttributeNames": {"#primary": "primary"},
                     "ExpressionAttributeValues": values(false=False),
-                }
-            },
-            {
-                "Update": {
-                    "Key": marshal(keys.profile_key(sub)),
-                    "UpdateExpression": "SET email_count = email_count - :one",
-                    "ConditionExpression": "email_count > :zero",
-                    "ExpressionAttributeValues": values(one=1, zero=0),
                 }
             },
         ]

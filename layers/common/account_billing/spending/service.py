@@ -20,7 +20,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from account_billing.accounts.errors import AccountNotFound
 from account_billing.accounts.records import Account
 from account_billing.accounts.store import AccountStore
 from account_billing.billing.plans import plan_of
@@ -28,7 +27,6 @@ from account_billing.core.clock import Clock, epoch_seconds, timestamp, utc_now
 from account_billing.core.identity import Caller
 from account_billing.core.observability import logger, metrics
 from account_billing.core.pagination import decode_cursor, encode_cursor
-from account_billing.spending.errors import LimitRequestsExceeded
 from account_billing.spending.models import (
     LimitIncreasePage,
     LimitIncreaseRequest,
@@ -265,9 +263,8 @@ class SpendingService:
         return spending_view(account.plan, month, self.spend.spend(caller.sub, month))
 
     def request_increase(self, caller: Caller, request: LimitIncreaseRequest) -> LimitIncreaseView:
-        open_requests, _ = self.spend.limit_requests(caller.sub, MAX_OPEN_LIMIT_REQUESTS + 1, None)
-        if len(open_requests) >= MAX_OPEN_LIMIT_REQUESTS:
-            raise LimitRequestsExceeded(f"At most {MAX_OPEN_LIMIT_REQUESTS} requests can be open; we will be in touch.")
+        """Record a request for a higher limit: at most `MAX_OPEN_LIMIT_REQUESTS` open per
+        account, counted atomically with the request itself (`SpendStore.put_limit_request`)."""
         limit_request = LimitRequest(
             sub=caller.sub,
             id=f"lir_{uuid.uuid4().hex}",
@@ -276,8 +273,7 @@ class SpendingService:
             status=LimitRequestStatus.OPEN,
             created_at=timestamp(self.clock()),
         )
-        if not self.spend.put_limit_request(limit_request):
-            raise AccountNotFound()
+        self.spend.put_limit_request(limit_request, MAX_OPEN_LIMIT_REQUESTS)
         metrics.add_metric(name="LimitIncreaseRequested", unit="Count", value=1)
         return _limit_request_view(limit_request)
 

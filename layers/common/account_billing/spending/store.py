@@ -7,16 +7,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from account_billing.accounts.store import account_is_active
+from account_billing.accounts.errors import AccountNotFound
+from account_billing.accounts.records import AccountStatus
 from account_billing.core import keys
+from account_billing.core.errors import ConcurrentUpdate
 from account_billing.core.table import (
     MAX_TRANSACTION_ITEMS,
     ConditionFailed,
     Table,
     TransactionCancelled,
+    TransactItem,
     marshal,
     values,
 )
+from account_billing.spending.errors import LimitRequestsExceeded
 from account_billing.spending.records import (
     LIMIT_REQUEST_PREFIX,
     SPEND_SHARDS,
@@ -137,15 +141,34 @@ class SpendStore:
             ExpressionAttributeValues=values(at=marked_at),
         )
 
-    def put_limit_request(self, request: LimitRequest) -> bool:
-        """Store a limit-increase request of an active account; False if there is none."""
-        return self.table.transact_unless(
-            [
-                account_is_active(request.sub),
-                {"Put": {"Item": marshal(request.to_item()), "ConditionExpression": "attribute_not_exists(PK)"}},
-            ],
-            0,
-        )
+    def put_limit_request(self, request: LimitRequest, limit: int) -> None:
+        """Store a limit-increase request of an active account that has fewer than `limit` open,
+        counting it on the profile (`open_limit_requests`) in the same transaction: concurrent
+        requests never get past the limit between them. `AccountNotFound` if there is no active
+        account, `LimitRequestsExceeded` if it has `limit` open already."""
+        count: TransactItem = {
+            "Update": {
+                "Key": marshal(keys.profile_key(request.sub)),
+                "UpdateExpression": "ADD open_limit_requests :one",
+                "ConditionExpression": "#status = :active AND "
+                "(attribute_not_exists(open_limit_requests) OR open_limit_requests < :limit)",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(one=1, active=AccountStatus.ACTIVE, limit=limit),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+        put: TransactItem = {
+            "Put": {"Item": marshal(request.to_item()), "ConditionExpression": "attribute_not_exists(PK)"}
+        }
+        try:
+            self.table.transact([count, put])
+        except TransactionCancelled as exc:
+            if exc.failed(0):
+                old = exc.items[0]
+                if old is None or old.get("status") != AccountStatus.ACTIVE:
+                    raise AccountNotFound() from exc
+                raise LimitRequestsExceeded(f"At most {limit} requests can be open; we will be in touch.") from exc
+            raise ConcurrentUpdate() from exc
 
     def limit_requests(self, sub: str, limit: int, after_sk: str | None) -> tuple[list[LimitRequest], str | None]:
         """A page of the account's limit-increase requests, newest first, and the SK to go on from."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from account_billing.core.errors import ServiceError
+from account_billing.core.errors import ConcurrentUpdate, ServiceError, TooManyRequests
 
 
 class PaymentMethodNotFound(ServiceError):
@@ -42,3 +42,30 @@ class NotAPaidPlan(ServiceError):
     status = 422
     kind = "not-a-paid-plan"
     title = "Only paid plans take a card pre-authorization"
+
+
+class HoldPlanNotAllowed(ServiceError):
+    status = 422
+    kind = "hold-plan-not-allowed"
+    title = "A new card is verified with the pre-authorization of the account's own plan"
+
+
+class CardAttemptsLimited(TooManyRequests):
+    kind = "card-attempts-limited"
+    title = "Too many cards tried on this account; try again later"
+
+
+class CardsLocked(TooManyRequests):
+    kind = "card-additions-locked"
+    title = "Adding cards is locked for a while after too many declines"
+
+
+class TooManyOpenHolds(TooManyRequests):
+    kind = "too-many-open-holds"
+    title = "Too many card pre-authorizations are open on this account; try again once one is released"
+
+
+class CardsChanged(ConcurrentUpdate):
+    """Another card addition was recorded since the account's cards were counted: count again."""
+
+    title = "The cards changed while the request ran; retry it"

@@ -36,7 +36,8 @@ class AddPaymentMethodRequest(_Request):
     payment_method: PaymentMethodId
     plan: Literal["developer", "essential", "professional"] | None = Field(
         default=None,
-        description="Whose pre-authorization to place (default: the current paid plan, else Developer)",
+        description="Whose pre-authorization to place: only the account's own (its current paid plan, else "
+        "Developer, which is also the default); another is refused (422 hold-plan-not-allowed)",
     )
 
 

@@ -18,8 +18,17 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from account_billing.accounts.records import require_active
-from account_billing.billing.cards.errors import CardNotVerified, DuplicateCard, PaymentMethodNotFound
+from account_billing.accounts.records import Account, require_active
+from account_billing.billing.cards.errors import (
+    CardLimitReached,
+    CardNotVerified,
+    CardsChanged,
+    DuplicateCard,
+    HoldPlanNotAllowed,
+    PaymentMethodNotFound,
+    TooManyOpenHolds,
+)
+from account_billing.billing.cards.guard import CardGuard, CardLimits
 from account_billing.billing.cards.models import AddPaymentMethodRequest, CardAdded, PaymentMethodList, SetupIntentView
 from account_billing.billing.cards.records import Card, CardVerification
 from account_billing.billing.cards.store import Completion, HoldTaken
@@ -28,7 +37,8 @@ from account_billing.billing.context import BillingContext
 from account_billing.billing.errors import CardDeclined, IdempotencyKeyReused, PaymentProviderUnavailable
 from account_billing.billing.holds.placement import HoldPlacement
 from account_billing.billing.holds.records import Hold, HoldStatus, hold_id_for_card
-from account_billing.billing.plans import hold_plan
+from account_billing.billing.holds.release import HoldReleaser
+from account_billing.billing.plans import Plan, hold_plan
 from account_billing.billing.stripe.results import Authorization, CardDetails
 from account_billing.billing.tasks import detach_task, sync_default_task
 from account_billing.core.clock import epoch_seconds, parse_timestamp
@@ -42,6 +52,8 @@ LOOKUP_SLACK_SECONDS = 600
 # confirm its hold's PaymentIntent (plus the customer's creation, the first time). Detaching and
 # the customer's default card are background work (`billing.tasks`).
 ADD_CARD_REQUESTS = 2
+# How often a new card's hold is recorded again when other additions keep racing it.
+RESERVE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +86,10 @@ class CardService:
         self.gateway = context.gateway
         self.context = context
         self.placement = HoldPlacement(context)
+        self.guard = CardGuard(
+            context.table, context.cards, context.holds, CardLimits.from_settings(context.settings), context.clock
+        )
+        self.releaser = HoldReleaser(context.holds, context.gateway, context.clock)
 
     # ------------------------------------------------------------------ collecting
     def setup_intent(self, caller: Caller) -> SetupIntentView:
@@ -90,36 +106,63 @@ class CardService:
         existing = self.holds.get(caller.sub, hold_id)
         if existing is not None:
             return self._resume(existing, request)
+        plan = hold_plan(account.plan)
+        if request.plan is not None and request.plan != plan.key:
+            raise HoldPlanNotAllowed(
+                f"This account's cards are verified with the {plan.name} plan's pre-authorization; "
+                "moving to another plan places that plan's own."
+            )
+        # Card-testing defences (`cards.guard`), before Stripe sees the card.
+        self.guard.admit(caller.sub)
         self.context.budget.take(ADD_CARD_REQUESTS + (0 if account.stripe_customer_id else 1))
+        guard = self.guard.reserve(caller.sub)
+        try:
+            return self._add_new(account, hold_id, plan, request, guard)
+        except CardDeclined:
+            self.guard.declined(caller.sub)
+            raise
+
+    def _add_new(
+        self, account: Account, hold_id: str, plan: Plan, request: AddPaymentMethodRequest, guard: TransactItem
+    ) -> AddOutcome:
+        sub = account.sub
         customer_id = self.customers.ensure(account)
-        card = self._attach(request.payment_method, customer_id)
+        card = self._attach(request.payment_method, customer_id, hold_id)
         if not card.fingerprint:
             raise PaymentMethodNotFound("The payment method is not a card.")
         hold = self.placement.new_hold(
-            sub=caller.sub,
+            sub=sub,
             hold_id=hold_id,
-            plan=hold_plan(request.plan, account.plan),
+            plan=plan,
             customer_id=customer_id,
             payment_method_id=card.payment_method_id,
             requested_payment_method=request.payment_method,
             fingerprint=card.fingerprint,
         )
         try:
-            return self._place(hold, card, make_default=not account.default_payment_method)
+            for _ in range(RESERVE_ATTEMPTS):
+                try:
+                    return self._place(hold, card, make_default=not account.default_payment_method, guard=guard)
+                except CardsChanged:
+                    guard = self.guard.reserve(sub)  # another card was added meanwhile: count again
+            raise CardsChanged()
         except DuplicateCard as duplicate:
             # A second copy of the card goes; the payment method that holds the card's place
             # (listed, or being added by another request right now) is never detached.
             # (The background task detaches it only while it is not on the account.)
             if duplicate.held_by != card.payment_method_id:
-                self.context.tasks.later(detach_task(caller.sub, card.payment_method_id))
+                self.context.tasks.later(detach_task(sub, card.payment_method_id))
+            raise
+        except (CardLimitReached, TooManyOpenHolds, CardsChanged):
+            self.context.tasks.later(detach_task(sub, card.payment_method_id))
             raise
 
-    def _attach(self, payment_method: str, customer_id: str) -> CardDetails:
-        """Attach the card to the customer, one Stripe request: a card collected for this
-        customer (its SetupIntent attached it) comes back as it is, and a card attached to
-        another customer is refused, which to this caller is no card at all (404): one account
-        never reaches another's cards."""
-        return self.gateway.cards.attach(payment_method, customer_id)
+    def _attach(self, payment_method: str, customer_id: str, request_key: str) -> CardDetails:
+        """Attach the card to the customer, one Stripe request (its idempotency key names this
+        request): a card collected for this customer (its SetupIntent attached it) comes back as
+        it is, and a card attached to another customer is refused, which to this caller is no
+        card at all (404): one account never reaches another's cards."""
+        return self.gateway.cards.attach(payment_method, customer_id, request_key)
 
     def _place(
         self,
@@ -129,6 +172,7 @@ class CardService:
         make_default: bool,
         recorded: bool = False,
         authorization: Authorization | None = None,
+        guard: TransactItem | None = None,
     ) -> AddOutcome:
         """Place the new card's hold and store the card with its outcome."""
 
@@ -162,7 +206,7 @@ class CardService:
 
         try:
             outcome = self.placement.place(
-                hold, store_card, new_card=True, recorded=recorded, authorization=authorization
+                hold, store_card, new_card=True, recorded=recorded, authorization=authorization, guard=guard
             )
         except CardDeclined:
             self.context.tasks.later(detach_task(hold.sub, hold.payment_method_id))
@@ -227,6 +271,7 @@ class CardService:
             return False
         if not self.cards.mark_verification_failed(sub, hold.payment_method_id):
             return False
+        self.guard.declined(sub)  # a failed authentication counts against card testing like a decline
         logger.info("Card verification failed (3-D Secure)", extra={"hold_id": hold_id})
         return True
 
@@ -262,6 +307,7 @@ class CardService:
             others = [c for c in cards.values() if c is not card and c.verified]
             successor = max(others, key=lambda c: c.added_at) if others else None
         self.cards.remove(card, successor)
+        self.releaser.release_card_holds(caller.sub, payment_method_id)
         self.context.tasks.later(detach_task(caller.sub, payment_method_id))
         if successor is not None:
             self._tell_stripe_default(caller.sub)

@@ -71,6 +71,7 @@ class HoldPlacement:
         new_card: bool,
         recorded: bool = False,
         authorization: Authorization | None = None,
+        guard: TransactItem | None = None,
     ) -> R:
         """Place `hold` and return what `store_outcome(settled hold, its transaction action,
         Stripe's answer)` returns once it has stored the outcome with the card.
@@ -81,10 +82,11 @@ class HoldPlacement:
         a request for authentication cannot be met off the card-adding flow: the authorization
         is voided and the card counts as declined. `recorded`: a retry resuming a hold its first
         attempt recorded; `authorization`: Stripe's answer that attempt got but never stored.
+        `guard`: an action recorded with the hold (the card guard's count, `cards.guard`).
         `CardDeclined` leaves nothing behind."""
         if not recorded:
             marker = fingerprint_marker(hold.sub, hold.fingerprint or "", hold.payment_method_id) if new_card else None
-            self.holds.record(hold, marker)
+            self.holds.record(hold, marker, guard)
         if authorization is None:
             authorization = self._authorize(hold, new_card=new_card)
         if authorization.status != "authorized" and not (new_card and authorization.status == "requires_action"):

@@ -109,3 +109,13 @@ class HoldReleaser:
                 current = self.holds.get(sub, hold.hold_id)
                 if current is not None and current.status == HoldStatus.RELEASING:
                     raise ConcurrentUpdate("A card hold is being released right now; retry the deletion.")
+
+    def release_card_holds(self, sub: str, payment_method_id: str) -> None:
+        """Release now every open hold on a card that was removed (the one that verified it, and
+        any a plan change placed on it): removing a card and adding it again never stacks holds.
+        A release that fails now is left to its schedule and the sweeper (it stays open)."""
+        for hold in self.holds.of_account(sub):
+            if hold.payment_method_id != payment_method_id or hold.status == HoldStatus.RELEASED:
+                continue
+            if self.release(sub, hold.hold_id).result == "failed":
+                logger.warning("A removed card's hold was not released yet", extra={"hold_id": hold.hold_id})

@@ -11,7 +11,7 @@ from typing import Any
 
 from account_billing.accounts.errors import AccountNotFound
 from account_billing.accounts.store import account_is_active
-from account_billing.billing.cards.errors import DuplicateCard
+from account_billing.billing.cards.errors import CardsChanged, DuplicateCard
 from account_billing.billing.cards.records import card_key, fingerprint_key
 from account_billing.billing.holds.records import (
     DUE_INDEX,
@@ -56,10 +56,13 @@ class HoldStore:
         return [Hold.from_item(item) for item in self.table.query_partition(keys.account_pk(sub), HOLD_PREFIX)]
 
     # ------------------------------------------------------------------ placing
-    def record(self, hold: Hold, fingerprint_marker: Mapping[str, Any] | None = None) -> None:
+    def record(
+        self, hold: Hold, fingerprint_marker: Mapping[str, Any] | None = None, guard: TransactItem | None = None
+    ) -> None:
         """Record a new hold (and claim its card's fingerprint on the account, if given), only
         for an active account, atomically. `ConcurrentUpdate` if the hold exists (the same
-        request, running twice), `DuplicateCard` if the card is already on the account."""
+        request, running twice), `DuplicateCard` if the card is already on the account,
+        `CardsChanged` if `guard` (the card guard's count, `cards.guard`) no longer holds."""
         actions: list[TransactItem] = [
             {"Put": {"Item": marshal(hold.to_item()), "ConditionExpression": "attribute_not_exists(PK)"}},
             # No hold for an account being deleted: its erasure may have listed its holds.
@@ -75,11 +78,15 @@ class HoldStore:
                     }
                 }
             )
+        if guard is not None:
+            actions.append(guard)
         try:
             self.table.transact(actions)
         except TransactionCancelled as exc:
             if exc.failed(1):
                 raise AccountNotFound() from exc
+            if guard is not None and exc.failed(len(actions) - 1):
+                raise CardsChanged() from exc
             if exc.failed(0):
                 raise ConcurrentUpdate("This request is already being processed.") from exc
             if exc.failed(2):

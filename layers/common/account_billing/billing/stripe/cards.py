@@ -61,14 +61,15 @@ class Cards:
                 raise PaymentMethodNotFound("No such payment method.") from exc
             raise
 
-    def attach(self, payment_method_id: str, customer_id: str) -> CardDetails:
-        """Attach a card to the customer (Stripe checks it with the issuer: `CardDeclined`)."""
+    def attach(self, payment_method_id: str, customer_id: str, request_key: str) -> CardDetails:
+        """Attach a card to the customer (Stripe checks it with the issuer: `CardDeclined`).
+        `request_key` names the request (a retry of it sends the same): Stripe answers a key it
+        has seen with its first answer for 24 hours, so a key naming only the card would answer
+        a card removed and added again with the attachment that was undone since."""
         try:
             pm = self.api.call(
                 lambda c: c.v1.payment_methods.attach(
-                    payment_method_id,
-                    {"customer": customer_id},
-                    {"idempotency_key": f"attach-{payment_method_id}-{customer_id}"},
+                    payment_method_id, {"customer": customer_id}, {"idempotency_key": f"attach-{request_key}"}
                 )
             )
         except stripe.InvalidRequestError as exc:

@@ -3,6 +3,7 @@ raw body, with the endpoint's signing secret from SSM Parameter Store (cached)."
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import stripe
@@ -17,16 +18,31 @@ SECRET_MAX_AGE = 300  # seconds the signing secret stays cached
 
 
 class InvalidWebhook(Exception):
-    """A webhook delivery whose signature does not verify, or is too old (replayed)."""
+    """A webhook delivery whose signature does not verify, or whose timestamp is too old
+    (replayed) or too far in the future."""
+
+
+def signed_at(signature: str) -> int | None:
+    """The timestamp (`t=`) a `Stripe-Signature` header names, if it names one."""
+    for element in signature.split(","):
+        name, _, value = element.strip().partition("=")
+        if name == "t":
+            return int(value) if value.isascii() and value.isdigit() else None
+    return None
 
 
 def verify_webhook(payload: str, signature: str, secret: str, tolerance: int) -> StripeEvent:
     """The event of a webhook delivery, checked with stripe-python's own signature helper
-    (HMAC-SHA256 over the raw body, timestamp within `tolerance` seconds)."""
+    (HMAC-SHA256 over the raw body, timestamp at most `tolerance` seconds old), and its
+    timestamp at most `tolerance` seconds ahead of this clock too: stripe-python bounds only
+    old ones, and a delivery signed for the future would stay replayable until then."""
     try:
         event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise InvalidWebhook(str(exc)) from exc
+    timestamp = signed_at(signature)
+    if timestamp is None or timestamp > time.time() + tolerance:
+        raise InvalidWebhook("the signature's timestamp is in the future")
     return StripeEvent.from_dict(event.to_dict())
 
 
