@@ -27,7 +27,6 @@ from account_billing.core.observability import logger, metrics
 from account_billing.core.settings import get_settings
 from account_billing.core.table import Table
 from account_billing.core.wiring import dynamodb_client, per_container
-from account_billing.deletion.steps import erasure_steps
 
 app = create_resolver()
 
@@ -109,6 +108,9 @@ def public_profile(user_id: Annotated[str, Path(max_length=64)]) -> Response[str
     responses=responses(204, None, "Deleted", 401, 404, 409, 422),
 )
 def delete_account(request: DeleteAccountRequest) -> Response[None]:
+    # The erasure of every feature's data (S3, billing...) is loaded only when an account goes.
+    from account_billing.deletion.steps import erasure_steps  # noqa: PLC0415
+
     accounts().delete(caller_of(app), request, erasure_steps(table()))
     return no_content()
 

@@ -9,13 +9,12 @@ event is applied, ignored or a duplicate; 400 for a bad signature; 5xx when appl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_billing.billing.cards.service import CardService
 from account_billing.billing.context import billing_context
 from account_billing.billing.settings import billing_settings
 from account_billing.billing.stripe.webhooks import InvalidWebhook, signing_secret, verify_webhook
@@ -25,13 +24,23 @@ from account_billing.core.api import create_resolver, responses
 from account_billing.core.observability import logger, metrics
 from account_billing.core.wiring import per_container
 
+if TYPE_CHECKING:
+    from account_billing.billing.cards.service import CardService
+
 app = create_resolver()
 
 
 @per_container
+def cards() -> CardService:
+    # Only events about cards and holds need it: invoices and subscriptions, most deliveries, do not.
+    from account_billing.billing.cards.service import CardService  # noqa: PLC0415
+
+    return CardService(billing_context())
+
+
+@per_container
 def events() -> StripeEvents:
-    context = billing_context()
-    return StripeEvents(context, CardService(context))
+    return StripeEvents(billing_context(), cards)
 
 
 @app.post(

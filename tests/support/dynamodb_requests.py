@@ -27,27 +27,47 @@ from tests.support.iam import name_in
 from tests.support.stripe import simulated_process
 
 BUDGET = 2
+# Routes over the budget, each measured on its most expensive path: the requests it makes there
+# (the request-budget test asserts exactly these counts) and why.
 EXEMPT = {
-    "DELETE /v1/account",
-    # Money-moving: the idempotency record (claimed, then completed), the account, the hold
-    # recorded before Stripe is called, and its outcome written after (DESIGN §3, §6); and the
-    # card-testing guard before Stripe sees the card: the lock read, the hour's attempts
-    # counted, the book of additions, the cards and the holds read (the caps).
-    "POST /v1/billing/payment-methods",
-    # Money-moving: removing a card releases its holds at once (removing a card and adding it
-    # again never stacks holds): the cards, the removal's transaction, the account's holds, and
-    # each open hold of the card claimed before Stripe cancels it and marked released after.
-    "DELETE /v1/billing/payment-methods/{payment_method_id}",
-    # Calls Stripe: the shared Stripe budget taken first (one counter update, so every
-    # container together stays under Stripe's rate limit), the account, and its customer.
-    "POST /v1/billing/setup-intent",
-    # Money-moving too: the idempotency record (claimed, then completed), the account, its
-    # subscription, its card and hold (a larger hold recorded and written when the plan needs
-    # one), and the subscription and plan written in one transaction after Stripe answered.
-    "PUT /v1/billing/subscription",
-    # Stripe's deliveries, not a user's calls: the event's marker (claimed, then done), the
-    # account of its customer, and the mirror's conditional transaction.
-    "POST /v1/webhooks/stripe",
+    "DELETE /v1/account": (
+        16,
+        "an account with two verified addresses, a card and a paid plan after an upgrade (two "
+        "open holds): the account read and marked, each open hold released (claimed, settled), "
+        "the addresses' markers freed, the partition's items listed and removed in batches, the "
+        "tombstone written; it grows with the account's holds and addresses",
+    ),
+    "POST /v1/billing/payment-methods": (
+        14,
+        "money-moving: the idempotency record (claimed, then completed), the account, the hold "
+        "recorded before Stripe is called and its outcome written after (DESIGN §3, §6); the "
+        "card-testing guard before Stripe sees the card (the lock read, the hour's attempts "
+        "counted, the book of additions, the cards and holds read for the caps); the shared "
+        "Stripe budget taken",
+    ),
+    "DELETE /v1/billing/payment-methods/{payment_method_id}": (
+        5,
+        "money-moving: removing a card releases its holds at once (removing a card and adding it "
+        "again never stacks holds): the cards, the removal's transaction, the account's holds, and "
+        "each open hold of the card claimed before Stripe cancels it and marked released after",
+    ),
+    "POST /v1/billing/setup-intent": (
+        3,
+        "calls Stripe: the shared Stripe budget taken first (one counter update, so every "
+        "container together stays under Stripe's rate limit), the account, and its customer",
+    ),
+    "PUT /v1/billing/subscription": (
+        13,
+        "money-moving, Developer to Essential: the idempotency record (claimed, then completed), "
+        "the account, its subscription, card and hold, the larger hold recorded before Stripe and "
+        "its outcome after, the old hold retired, the subscription and plan written in one "
+        "transaction once Stripe answered, and the shared Stripe budget taken",
+    ),
+    "POST /v1/webhooks/stripe": (
+        4,
+        "Stripe's deliveries, not a user's calls; a fresh event: its marker claimed, the account "
+        "of its customer, the mirror's conditional transaction, the marker done",
+    ),
 }
 
 
@@ -107,11 +127,6 @@ def scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any
             "GET /v1/users/{user_id}",
             account("bench6", public=True),
             handler(http_event("profile/public_profile", sub=None, path_parameters={"user_id": "bench6"})),
-        ),
-        (
-            "DELETE /v1/account",
-            account("bench7"),
-            handler(http_event("profile/delete_account", sub="bench7", body={"confirm_user_id": "bench7"})),
         ),
     ]
 
@@ -332,12 +347,14 @@ def _subscription_environment(session: Any, sim: Simulator) -> None:
 
 def subscription_scenarios(sim: Simulator) -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any]]]]:
     """Plans, subscriptions, invoices and the webhook, on accounts with a verified card that are
-    subscribed (their invoices mirrored by the webhook)."""
-    from functions.invoices import app as invoices  # noqa: PLC0415 (after the environment is set)
+    subscribed (their invoices mirrored by the webhook); account deletion on such an account."""
+    from functions.emails import app as emails  # noqa: PLC0415 (after the environment is set)
+    from functions.invoices import app as invoices  # noqa: PLC0415
     from functions.payment_methods import app as payment_methods  # noqa: PLC0415
     from functions.profile import app as profile  # noqa: PLC0415
     from functions.stripe_webhook import app as webhook  # noqa: PLC0415
     from functions.subscriptions import app as subscriptions  # noqa: PLC0415
+    from tests.support.mailbox import latest_token  # noqa: PLC0415
 
     def answer(handler: Any, event: dict[str, Any]) -> dict[str, Any]:
         return dict(zip(("status", "headers", "body"), call(handler, event), strict=True))
@@ -389,7 +406,36 @@ def subscription_scenarios(sim: Simulator) -> list[tuple[str, Callable[[], Any],
         event = http_event("subscriptions/preview_plan_change", sub=sub)
         return answer(subscriptions.lambda_handler, event)
 
-    def a_delivery() -> dict[str, Any]:
+    def everything(sub: str) -> Callable[[], None]:
+        """An account with a second verified address, a card, a paid plan after an upgrade
+        (the card's hold and the larger one, both open) and its invoices."""
+
+        def setup() -> None:
+            subscribed(sub, "developer", "essential")()
+            address = f"{sub}-work@example.com"
+            answer(emails.lambda_handler, http_event("emails/add_email", sub=sub, body={"address": address}))
+            verify = http_event("emails/verify_email", sub=sub, body={"token": latest_token(address)})
+            answer(emails.lambda_handler, verify)
+
+        return setup
+
+    def upgraded_undelivered(sub: str) -> Callable[[], None]:
+        """Subscribed, then upgraded: the upgrade's events are not delivered yet."""
+
+        def setup() -> None:
+            subscribed(sub)()
+            change = http_event(
+                "subscriptions/change_plan",
+                sub=sub,
+                body={"plan": "essential"},
+                headers={"idempotency-key": f"bench-{sub}-upgrade"},
+            )
+            answer(subscriptions.lambda_handler, change)
+
+        return setup
+
+    def a_fresh_delivery() -> dict[str, Any]:
+        """The upgrade's prorated invoice paid: an event the webhook has not applied yet."""
         event = sim.events("invoice.paid")[-1]
         payload = json.dumps(event)
         request = http_event(
@@ -416,10 +462,15 @@ def subscription_scenarios(sim: Simulator) -> list[tuple[str, Callable[[], Any],
         ),
         (
             "PUT /v1/billing/subscription",
-            subscribed("plan2", None),
+            subscribed("plan2"),
             lambda: answer(
                 subscriptions.lambda_handler,
-                http_event("subscriptions/change_plan", sub="plan2", body={"plan": "developer"}),
+                http_event(
+                    "subscriptions/change_plan",
+                    sub="plan2",
+                    body={"plan": "essential"},
+                    headers={"idempotency-key": "bench-plan2-upgrade"},
+                ),
             ),
         ),
         (
@@ -441,7 +492,15 @@ def subscription_scenarios(sim: Simulator) -> list[tuple[str, Callable[[], Any],
             subscribed("plan7"),
             on_invoice("invoices/get_invoice_pdf", "plan7"),
         ),
-        ("POST /v1/webhooks/stripe", subscribed("plan8"), a_delivery),
+        ("POST /v1/webhooks/stripe", upgraded_undelivered("plan8"), a_fresh_delivery),
+        (
+            "DELETE /v1/account",
+            everything("plan9"),
+            lambda: answer(
+                profile.lambda_handler,
+                http_event("profile/delete_account", sub="plan9", body={"confirm_user_id": "plan9"}),
+            ),
+        ),
     ]
 
 

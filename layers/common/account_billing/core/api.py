@@ -4,18 +4,23 @@ OpenAPI description of the responses a route really gives (a fuzzer checks them)
 from __future__ import annotations
 
 import copy
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
-from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel, Field
 
 from account_billing.core.http import parse_json
 from account_billing.core.identity import Caller, caller_from_claims
 from account_billing.core.problems import PROBLEM_JSON, Problem, install_problem_handlers
+
+if TYPE_CHECKING:
+    # Powertools' OpenAPI document models cost more to import than the rest of a function's
+    # cold start: only the OpenAPI document (docs, tests) needs them, and Powertools imports
+    # them itself when it builds one.
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 
 def _is_json(content_type: str) -> bool:

@@ -1,6 +1,12 @@
 """Per-container singletons: settings, AWS clients and services are built once, when first
 needed, and reused by every invocation of the container. Tests reset them between cases, and may
-provide their own value for one of them (`providing`), as a constructor takes its collaborators."""
+provide their own value for one of them (`providing`), as a constructor takes its collaborators.
+
+Every AWS client comes from one boto3 session, boto3's default (a session loads botocore's
+endpoint data and registers its handlers once; a second one does it all again), and a container
+creates only the clients its requests use: Powertools utilities are handed a client of that
+session rather than opening sessions of their own.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +19,13 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_events import EventBridgeClient
     from types_boto3_scheduler import EventBridgeSchedulerClient
     from types_boto3_sesv2 import SESV2Client
     from types_boto3_sqs import SQSClient
+    from types_boto3_ssm import SSMClient
 
 _singletons: list[Any] = []
 _provided: dict[Callable[..., Any], Any] = {}
@@ -92,3 +100,17 @@ def scheduler_client() -> EventBridgeSchedulerClient:
 @per_container
 def sqs_client() -> SQSClient:
     return boto3.client("sqs", config=AWS_CLIENT_CONFIG)
+
+
+@per_container
+def ssm_client() -> SSMClient:
+    return boto3.client("ssm", config=AWS_CLIENT_CONFIG)
+
+
+@per_container
+def ssm_parameters() -> SSMProvider:
+    """Powertools Parameters for SSM Parameter Store, with this container's client and cache
+    (its module-level `get_parameter` would open a session of its own)."""
+    from aws_lambda_powertools.utilities.parameters import SSMProvider  # noqa: PLC0415 - Stripe's secrets only
+
+    return SSMProvider(boto3_client=ssm_client())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import stripe
 
 from account_billing.core.settings import required
-from account_billing.core.wiring import per_container
+from account_billing.core.wiring import per_container, ssm_parameters
 
 if TYPE_CHECKING:
     from account_billing.billing.settings import BillingSettings
@@ -57,10 +57,8 @@ def stripe_client(
 
 def secret_key(settings: BillingSettings) -> str:
     """The Stripe secret key from SSM Parameter Store (SecureString), cached by Powertools."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - billing functions only
-
     name = required(settings.stripe_secret_key_parameter, "STRIPE_SECRET_KEY_PARAMETER")
-    key = parameters.get_parameter(name, decrypt=True, max_age=SECRET_MAX_AGE)
+    key = ssm_parameters().get(name, decrypt=True, max_age=SECRET_MAX_AGE)
     if not isinstance(key, str) or not key.startswith(SECRET_KEY_PREFIXES):
         raise RuntimeError("the Stripe secret key parameter does not hold a Stripe secret key")
     if settings.stripe_mode == "test" and not key.startswith(TEST_KEY_PREFIXES):

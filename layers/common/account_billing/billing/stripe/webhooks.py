@@ -10,6 +10,7 @@ import stripe
 
 from account_billing.billing.stripe.results import StripeEvent
 from account_billing.core.settings import required
+from account_billing.core.wiring import ssm_parameters
 
 if TYPE_CHECKING:
     from account_billing.billing.settings import BillingSettings
@@ -48,10 +49,8 @@ def verify_webhook(payload: str, signature: str, secret: str, tolerance: int) ->
 
 def signing_secret(settings: BillingSettings) -> str:
     """The webhook endpoint's signing secret (whsec_...)."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - the webhook function only
-
     name = required(settings.stripe_webhook_secret_parameter, "STRIPE_WEBHOOK_SECRET_PARAMETER")
-    secret = parameters.get_parameter(name, decrypt=True, max_age=SECRET_MAX_AGE)
+    secret = ssm_parameters().get(name, decrypt=True, max_age=SECRET_MAX_AGE)
     if not isinstance(secret, str) or not secret.startswith("whsec_"):
         raise RuntimeError("the webhook secret parameter does not hold a signing secret")
     return secret

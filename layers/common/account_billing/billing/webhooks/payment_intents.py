@@ -10,9 +10,10 @@ Events about PaymentIntents that are not holds (no `hold_id` in their metadata) 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from account_billing.billing.cards.service import CardService
+if TYPE_CHECKING:
+    from account_billing.billing.cards.service import CardService
 
 HANDLED = ("payment_intent.amount_capturable_updated", "payment_intent.payment_failed")
 

@@ -11,11 +11,10 @@ raises: the webhook answers 5xx and Stripe delivers the event again.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from account_billing.billing.cards.errors import DefaultCardRequired
-from account_billing.billing.cards.service import CardService
 from account_billing.billing.context import BillingContext
 from account_billing.billing.invoices.records import Invoice
 from account_billing.billing.stripe.results import StripeEvent
@@ -23,6 +22,9 @@ from account_billing.billing.subscriptions.records import Subscription, read_tim
 from account_billing.billing.webhooks.payment_intents import on_payment_intent_event
 from account_billing.core.identity import Caller
 from account_billing.core.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from account_billing.billing.cards.service import CardService
 
 Outcome = Literal["processed", "duplicate", "ignored", "in_progress"]
 
@@ -59,11 +61,15 @@ LOGGED_ONLY = frozenset({"setup_intent.succeeded", "setup_intent.setup_failed", 
 
 
 class StripeEvents:
-    def __init__(self, context: BillingContext, cards: CardService) -> None:
+    def __init__(self, context: BillingContext, cards: Callable[[], CardService]) -> None:
         self.context = context
-        self.cards = cards
+        self._cards = cards  # built for the events about cards and holds only (a cold start's cost)
         self.events = context.events
         self.gateway = context.gateway
+
+    @property
+    def cards(self) -> CardService:
+        return self._cards()
 
     # ------------------------------------------------------------------ once per event
     def handle(self, event: StripeEvent) -> Outcome:
