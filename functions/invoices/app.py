@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.billing.context import billing_context
-from account_billing.billing.invoices.models import InvoicePage, InvoiceView
+from account_billing.billing.invoices.models import InvoiceDetail, InvoicePage
 from account_billing.billing.invoices.service import InvoiceService
 from account_billing.core.api import caller_of, create_resolver, json_response, responses
 from account_billing.core.observability import logger, metrics
@@ -40,8 +40,8 @@ def list_invoices(
 
 @app.get(
     "/v1/billing/invoices/<invoice_id>",
-    summary="One invoice of the account",
-    responses=responses(200, InvoiceView, "The invoice", 401, 404, 422),
+    summary="One invoice of the account: its lines, totals, payment, hosted page, receipt and statement",
+    responses=responses(200, InvoiceDetail, "The invoice", 401, 404, 422),
 )
 def get_invoice(invoice_id: InvoiceId) -> Response[str]:
     return json_response(invoices().get(caller_of(app), invoice_id))

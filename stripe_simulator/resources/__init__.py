@@ -9,6 +9,7 @@ from . import (
     charges,
     customers,
     events,
+    invoice_payments,
     invoices,
     payment_intents,
     payment_methods,
@@ -31,6 +32,7 @@ _MODULES = (
     subscription_changes,
     prices,
     invoices,
+    invoice_payments,
 )
 
 ROUTES: list[Route] = [route for module in _MODULES for route in module.ROUTES]

@@ -176,6 +176,13 @@ def _subscriptions_and_invoices(run: Run, customer: str, failing_card: str) -> N
     assert unpaid is not None
     assert unpaid.status == "open"
     client.v1.invoices.pay(unpaid.id, {"payment_method": card})
+    paid = invoices.retrieve(unpaid.id)
+    assert paid is not None
+    assert paid.payment is not None
+    assert paid.payment.last4 == "4242"
+    assert len(client.v1.invoices.line_items.list(unpaid.id, {"limit": 1}).data) == 1
+    [payment] = client.v1.invoice_payments.list({"invoice": unpaid.id}).data
+    assert client.v1.invoice_payments.retrieve(payment.id).status == "paid"
     assert subscriptions.of_customer(customer)[0].status == "active"
     invoices.of_customer(customer)
     client.v1.invoices.list({"customer": customer, "subscription": sub.id, "status": "paid"})

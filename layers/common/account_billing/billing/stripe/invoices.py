@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import stripe
 
 from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.errors import RESOURCE_MISSING, refused_with
-from account_billing.billing.stripe.results import InvoicePreview, StripeInvoice
+from account_billing.billing.stripe.results import InvoiceLine, InvoicePayment, InvoicePreview, StripeInvoice
 
 if TYPE_CHECKING:
     from stripe.params import InvoiceCreatePreviewParams, InvoiceCreatePreviewParamsSubscriptionDetailsItem
@@ -19,13 +21,43 @@ class Invoices:
         self.api = api
 
     def retrieve(self, invoice_id: str) -> StripeInvoice | None:
+        """The invoice as Stripe has it now, with all its lines and, once paid, how it was paid."""
         try:
-            invoice = self.api.call(lambda c: c.v1.invoices.retrieve(invoice_id))
+            invoice = StripeInvoice.from_dict(self.api.call(lambda c: c.v1.invoices.retrieve(invoice_id)).to_dict())
         except stripe.InvalidRequestError as exc:
             if refused_with(exc, RESOURCE_MISSING):
                 return None
             raise
-        return StripeInvoice.from_dict(invoice.to_dict())
+        if invoice.more_lines:
+            invoice = replace(invoice, lines=self._lines(invoice_id), more_lines=False)
+        if invoice.status == "paid" and invoice.amount_paid > 0:
+            invoice = replace(invoice, payment=self.payment_of(invoice_id))
+        return invoice
+
+    def _lines(self, invoice_id: str) -> tuple[InvoiceLine, ...]:
+        page = self.api.call(lambda c: c.v1.invoices.line_items.list(invoice_id, {"limit": 100}))
+        return tuple(InvoiceLine.from_dict(line.to_dict()) for line in page.auto_paging_iter())
+
+    def payment_of(self, invoice_id: str) -> InvoicePayment | None:
+        """The card that paid the invoice and the charge's receipt (its paid InvoicePayment's
+        PaymentIntent, with the charge expanded); None when no card paid it (a credit balance)."""
+        page = self.api.call(lambda c: c.v1.invoice_payments.list({"invoice": invoice_id, "status": "paid"}))
+        for payment in page.data:
+            intent_id = payment.payment.payment_intent
+            if intent_id is None:
+                continue
+            charge = self._charge_of(intent_id if isinstance(intent_id, str) else intent_id.id)
+            if charge is not None:
+                return InvoicePayment.from_charge(charge)
+        return None
+
+    def _charge_of(self, payment_intent_id: str) -> Mapping[str, Any] | None:
+        """The PaymentIntent's latest charge."""
+        intent = self.api.call(
+            lambda c: c.v1.payment_intents.retrieve(payment_intent_id, {"expand": ["latest_charge"]})
+        ).to_dict()
+        charge = intent.get("latest_charge")
+        return charge if isinstance(charge, Mapping) else None
 
     def of_customer(self, customer_id: str) -> list[StripeInvoice]:
         page = self.api.call(lambda c: c.v1.invoices.list({"customer": customer_id, "limit": 100}))

@@ -33,6 +33,7 @@ INVOICE_EVENTS = frozenset(
         "invoice.paid",
         "invoice.payment_succeeded",
         "invoice.payment_failed",
+        "invoice.payment_action_required",
         "invoice.voided",
         "invoice.marked_uncollectible",
         "invoice.updated",
