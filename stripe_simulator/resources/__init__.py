@@ -18,6 +18,7 @@ from . import (
     setup_intents,
     subscription_changes,
     subscriptions,
+    tax_ids,
 )
 
 _MODULES = (
@@ -33,6 +34,7 @@ _MODULES = (
     prices,
     invoices,
     invoice_payments,
+    tax_ids,
 )
 
 ROUTES: list[Route] = [route for module in _MODULES for route in module.ROUTES]

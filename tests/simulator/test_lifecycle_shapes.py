@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import stripe
 
+from account_billing.billing.details.errors import TaxIdRejected
 from account_billing.billing.errors import CardDeclined
 from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.client import stripe_client
@@ -202,6 +203,16 @@ def test_every_object_of_a_whole_lifecycle_has_the_pinned_versions_shape() -> No
     run = Run()
     customer = run.gateway.customers.create("acct-1", "customer-acct-1")
     run.client.v1.customers.update(customer, {"email": "ada@example.com", "name": "Ada"})
+    run.client.v1.customers.update(
+        customer, {"business_name": "Engines Ltd", "address": {"line1": "1 Main St", "country": "GB"}}
+    )
+    kept = run.gateway.details.add_tax_id(customer, "gb_vat", "GB123456789", "tax-1")
+    dropped = run.gateway.details.add_tax_id(customer, "eu_vat", "DE000000000", "tax-2")
+    run.client.v1.customers.tax_ids.retrieve(customer, dropped.id)
+    run.gateway.details.remove_tax_id(customer, dropped.id)
+    assert [t.id for t in run.gateway.details.tax_ids(customer)] == [kept.id]
+    with pytest.raises(TaxIdRejected):
+        run.gateway.details.add_tax_id(customer, "eu_vat", "XX123456789", "tax-3")
     failing_card = _cards_and_holds(run, customer)
     _subscriptions_and_invoices(run, customer, failing_card)
     run.client.v1.events.retrieve(run.client.v1.events.list({"limit": 3}).data[0].id)

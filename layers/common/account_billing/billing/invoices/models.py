@@ -58,3 +58,28 @@ class InvoiceDetail(InvoiceView):
     statement_url: str | None = Field(
         description="This API's route to the statement PDF, once finalized", examples=["/v1/billing/invoices/in_1/pdf"]
     )
+
+
+class PayInvoiceRequest(BaseModel):
+    """Pay an open invoice: with the account's default card, or another of its verified cards
+    (add one first through the card routes)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    payment_method_id: str | None = Field(
+        default=None,
+        pattern=r"^pm_[A-Za-z0-9_]{1,250}$",
+        description="One of the account's cards; the default card when left out",
+        examples=["pm_1Q0PsIJvEtkwdCNYMSaVuRz6"],
+    )
+
+
+class InvoicePaymentAction(_Response):
+    """The bank asks the cardholder to authenticate (3-D Secure): hand `client_secret` to
+    Stripe.js (handleNextAction); the invoice is paid, and the subscription active again, once
+    it succeeds (by webhook)."""
+
+    invoice_id: str
+    status: Literal["requires_action"] = "requires_action"
+    next_action: Literal["authenticate"] = "authenticate"
+    client_secret: str | None

@@ -75,11 +75,13 @@ class StripeSubscription:
     schedule_id: str | None
     created: int
     account: str | None  # the account key in its metadata
+    latest_invoice: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StripeSubscription:
         item = data["items"]["data"][0]
         schedule = data.get("schedule")
+        latest = data.get("latest_invoice")
         return cls(
             id=str(data["id"]),
             customer_id=_id(data["customer"]),
@@ -92,6 +94,7 @@ class StripeSubscription:
             schedule_id=_id(schedule) if schedule else None,
             created=int(data["created"]),
             account=_account(data.get("metadata")),
+            latest_invoice=_id(latest) if latest else None,
         )
 
 
@@ -222,6 +225,15 @@ class StripeInvoice:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentActionRequired:
+    """Paying needs the customer (3-D Secure): Stripe.js completes the PaymentIntent with its
+    client secret, and the invoice is paid when it succeeds."""
+
+    payment_intent_id: str
+    client_secret: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class InvoicePreview:
     """What an invoice a change would produce asks for."""
 
@@ -245,4 +257,22 @@ class StripeEvent:
             type=str(data["type"]),
             data_object=data["data"]["object"],
             previous_attributes=data["data"].get("previous_attributes") or {},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StripeTaxId:
+    id: str
+    type: str
+    value: str
+    verification: str | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StripeTaxId:
+        verification = data.get("verification") or {}
+        return cls(
+            id=str(data["id"]),
+            type=str(data["type"]),
+            value=str(data["value"]),
+            verification=verification.get("status"),
         )

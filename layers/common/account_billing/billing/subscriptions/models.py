@@ -50,6 +50,11 @@ class SubscriptionView(_Response):
     current_period_end: datetime | None
     scheduled_change: ScheduledChange | None
     spending_limit: int | None
+    amount_due: int | None = Field(
+        default=None, description="What a failed renewal left to pay (past_due), in cents; pay it to stay active"
+    )
+    due_since: datetime | None = Field(default=None, description="Since when it is due")
+    due_invoice_id: str | None = Field(default=None, description="The open invoice to pay (POST .../pay)")
 
 
 class SubscriptionPreview(_Response):
