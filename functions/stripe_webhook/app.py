@@ -36,7 +36,7 @@ def events() -> StripeEvents:
     context = billing_context()
     settings = get_settings()
     mailer = SesMailer(sesv2_client, required(settings.email_from, "EMAIL_FROM"), settings.email_configuration_set)
-    notices = PaymentNotices(mailer, billing_recipient(context), settings.web_app_url)
+    notices = PaymentNotices(mailer, billing_recipient(context.accounts, context.billing_details), settings.web_app_url)
     return StripeEvents(context, CardService(context), notices)
 
 

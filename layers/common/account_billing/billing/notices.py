@@ -12,7 +12,8 @@ from account_billing.core.observability import logger
 from account_billing.emails.messages import Message
 
 if TYPE_CHECKING:
-    from account_billing.billing.context import BillingContext
+    from account_billing.accounts.store import AccountStore
+    from account_billing.billing.details.store import BillingDetailsStore
 
 Recipient = Callable[[str], str | None]  # account key → the address its billing notices go to
 
@@ -70,14 +71,14 @@ class PaymentNotices:
             self.send(payment_succeeded_message(to, invoice))
 
 
-def billing_recipient(context: BillingContext) -> Recipient:
+def billing_recipient(accounts: AccountStore, details: BillingDetailsStore) -> Recipient:
     """Where an account's billing notices go: its billing email, else its verified primary address."""
 
     def recipient(sub: str) -> str | None:
-        details = context.billing_details.get(sub)
-        if details is not None and details.email:
-            return details.email
-        account = context.accounts.get(sub)
+        billing = details.get(sub)
+        if billing is not None and billing.email:
+            return billing.email
+        account = accounts.get(sub)
         primary = account.primary_email if account is not None else None
         return primary.address if primary is not None and primary.verified else None
 

@@ -67,11 +67,14 @@ class SpendingService:
         spend: SpendStore,
         publish: Callable[[dict[str, Any]], None],
         clock: Clock = utc_now,
+        alerts: Callable[[str, str, str | None], None] | None = None,
     ) -> None:
+        """`alerts(account, month, plan)`: what else to check once the limit was (spending alerts)."""
         self.accounts = accounts
         self.spend = spend
         self.publish = publish
         self.clock = clock
+        self.alerts = alerts
 
     def record_usage(self, usage: UsageRecorded, source: str, occurred_at: datetime) -> bool:
         """Count one usage event; True if it was counted now (False: a repeat, or no account)."""
@@ -93,6 +96,8 @@ class SpendingService:
         # A repeat checks the limit too: its first delivery may have failed to publish.
         account = self.accounts.get(usage.account)
         self._publish_if_reached(usage.account, month, account.plan if account else None)
+        if self.alerts is not None and account is not None:
+            self.alerts(usage.account, month, account.plan)
         return counted
 
     def _publish_if_reached(self, sub: str, month: str, plan_key: str | None) -> None:
