@@ -102,7 +102,6 @@ class SpendingAlerts:
             self.store.unclaim(sub, month, mark)  # nobody heard of it: the retry publishes it
             metrics.add_metric(name="SpendingEventPublishFailed", unit="Count", value=1)
             raise
-        metrics.add_metric(name="SpendingThresholdCrossed", unit="Count", value=1)
         to = self.recipient(sub)
         if to is None:
             logger.info("Spending alert without a billing email", extra={"threshold": mark.percent})

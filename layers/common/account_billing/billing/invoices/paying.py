@@ -21,7 +21,6 @@ from account_billing.billing.invoices.service import invoice_detail
 from account_billing.billing.stripe.results import PaymentActionRequired
 from account_billing.billing.subscriptions.records import read_time
 from account_billing.core.identity import Caller
-from account_billing.core.observability import metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -58,12 +57,10 @@ class InvoicePayer:
             )
         outcome = self.gateway.invoices.pay(invoice_id, card.payment_method_id, f"invoice-pay-{invoice_id}-{key}")
         if isinstance(outcome, PaymentActionRequired):
-            metrics.add_metric(name="InvoicePaymentNeedsAction", unit="Count", value=1)
             action = InvoicePaymentAction(invoice_id=invoice_id, client_secret=outcome.client_secret)
             return PaymentOutcome(202, action.model_dump(mode="json"))
         paid = Invoice.from_stripe(caller.sub, outcome, read_time())
         self.invoices.save(paid, account.stripe_customer_id)
-        metrics.add_metric(name="InvoicePaid", unit="Count", value=1)
         return PaymentOutcome(200, invoice_detail(paid).model_dump(mode="json"))
 
 
