@@ -71,7 +71,8 @@ def get_subscription() -> Response[str]:
     responses=responses(200, SubscriptionView, "The subscription now", 400, 401, 402, 404, 409, 422, 503),
 )
 def change_plan(request: ChangePlanRequest, idempotency_key: IdempotencyKey) -> Response[str]:
-    return json_response(change_once()(caller_of(app), request.plan, idempotency_key))
+    cancellation = request.cancellation.model_dump(mode="json") if request.cancellation else None
+    return json_response(change_once()(caller_of(app), request.plan, idempotency_key, cancellation))
 
 
 @app.delete(

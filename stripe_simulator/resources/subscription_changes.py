@@ -207,9 +207,22 @@ def update(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
             previous.update(cancel_at_period_end=sub["cancel_at_period_end"], cancel_at=sub["cancel_at"])
             sub.update(cancel_at_period_end=cancel, cancel_at=period(sub)[1] if cancel else None)
             sub["cancellation_details"]["reason"] = "cancellation_requested" if cancel else None
+    _cancellation_details(sub, params.get("cancellation_details"), previous)
     if previous:
         sim.emit("customer.subscription.updated", sub, previous)
     return sub
+
+
+def _cancellation_details(sub: dict[str, Any], details: Any, previous: dict[str, Any]) -> None:
+    """The customer's own words on cancelling, kept as given ('' clears one)."""
+    if not isinstance(details, dict):
+        return
+    before = dict(sub["cancellation_details"])
+    for name in ("comment", "feedback"):
+        if name in details:
+            sub["cancellation_details"][name] = details[name] or None
+    if sub["cancellation_details"] != before:
+        previous["cancellation_details"] = before
 
 
 def _change_price(

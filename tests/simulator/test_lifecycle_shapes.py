@@ -17,6 +17,7 @@ from account_billing.billing.errors import CardDeclined
 from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.client import stripe_client
 from account_billing.billing.stripe.gateway import StripeGateway
+from account_billing.billing.stripe.results import CancellationReason
 from stripe_simulator import Clock, Simulator, WebhookEndpoint
 from stripe_simulator.resources import ROUTES
 from stripe_simulator.routing import Route
@@ -165,7 +166,10 @@ def _subscriptions_and_invoices(run: Run, customer: str, failing_card: str) -> N
     scheduled = subscriptions.schedule_price_change(sub.id, large.id, small.id, "down-1")
     assert subscriptions.schedule(scheduled.id).phases[1].price_id == small.id
     subscriptions.release_schedule(scheduled.id)
-    subscriptions.set_cancel_at_period_end(sub.id, True, "cancel-1")
+    leaving = subscriptions.set_cancel_at_period_end(
+        sub.id, True, "cancel-1", CancellationReason("too_expensive", "Only a few months a year")
+    )
+    assert leaving.cancel_at_period_end
     subscriptions.set_cancel_at_period_end(sub.id, False, "cancel-1-undo")
     subscriptions.schedule_price_change(sub.id, large.id, small.id, "down-2")
     run.advance(25)  # the period ends: Small from now on, renewed at its price

@@ -99,6 +99,14 @@ class StripeSubscription:
 
 
 @dataclass(frozen=True, slots=True)
+class CancellationReason:
+    """Why a customer leaves a paid plan, in Stripe's `cancellation_details` terms."""
+
+    feedback: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SchedulePhase:
     start_date: int
     price_id: str
