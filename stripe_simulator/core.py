@@ -114,6 +114,8 @@ class Simulator:
         self._current: Request | None = None
         # (expiry time, PaymentIntent id) of every authorization awaiting capture
         self.expiry_heap: list[tuple[int, str]] = []
+        # where the files Stripe hosts (statements) are served: set by `SimulatorServer`
+        self.files_base: str | None = None
 
     # ------------------------------------------------------------------ wiring
     def http_client(self) -> Any:

@@ -14,8 +14,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from .core import SimulatedTimeout, Simulator
+from .statements import invoice_at as statement_of
+from .statements import render
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -23,6 +26,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def _answer(self) -> None:
+        if self.command == "GET" and self.path.startswith("/invoice/"):
+            self._statement()
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else None
         url = f"http://{self.headers.get('Host', 'localhost')}{self.path}"
@@ -37,6 +43,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         for name, value in response.headers.items():
             self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _statement(self) -> None:
+        """A statement PDF, as Stripe's file host serves one (no API key: the link is the secret)."""
+        simulator = self.server.simulator
+        invoice = simulator.run(lambda: statement_of(simulator, urlsplit(self.path).path))
+        payload = render(invoice) if invoice is not None else b"Not found"
+        self.send_response(200 if invoice is not None else 404)
+        self.send_header("Content-Type", "application/pdf" if invoice is not None else "text/plain")
+        self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
 
@@ -68,6 +85,8 @@ class SimulatorServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> Self:
+        if self.simulator.files_base is None:
+            self.simulator.files_base = self.url  # statements are downloaded from here
         self._thread.start()
         return self
 

@@ -1,4 +1,5 @@
-"""Spending routes: month-to-date spend against the plan's limit, and requests for a higher limit."""
+"""Spending routes: month-to-date spend against the plan's limit (and the alert thresholds it
+crossed), the alert thresholds, and requests for a higher limit."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from account_billing.core.observability import logger, metrics
 from account_billing.core.settings import get_settings
 from account_billing.core.table import Table
 from account_billing.core.wiring import dynamodb_client, per_container
-from account_billing.spending.models import LimitIncreasePage, LimitIncreaseRequest, LimitIncreaseView, SpendingView
+from account_billing.spending.alerts import SpendingAlerts
+from account_billing.spending.alerts_models import AlertSettingsRequest, AlertSettingsView, SpendingOverview
+from account_billing.spending.alerts_store import AlertStore
+from account_billing.spending.models import LimitIncreasePage, LimitIncreaseRequest, LimitIncreaseView
 from account_billing.spending.service import SpendingService
 from account_billing.spending.store import SpendStore
 
@@ -32,13 +36,52 @@ def spending() -> SpendingService:
     return SpendingService(AccountStore(table), SpendStore(table), publish=_no_publishing)
 
 
+@per_container
+def alerts() -> SpendingAlerts:
+    table = Table(dynamodb_client(), get_settings().table_name)
+
+    def no_sending(_: object) -> None:
+        raise RuntimeError("the spending routes send nothing")
+
+    return SpendingAlerts(
+        AccountStore(table),
+        AlertStore(table),
+        publish=_no_publishing,
+        send=no_sending,
+        recipient=lambda _: None,
+        web_app_url=get_settings().web_app_url,
+    )
+
+
 @app.get(
     "/v1/billing/spending",
-    summary="Month-to-date spend against the plan's monthly limit",
-    responses=responses(200, SpendingView, "This month's spending", 401, 404),
+    summary="Month-to-date spend against the plan's monthly limit, and the alert thresholds crossed",
+    responses=responses(200, SpendingOverview, "This month's spending", 401, 404),
 )
 def get_spending() -> Response[str]:
-    return json_response(spending().view(caller_of(app)))
+    return json_response(alerts().overview(caller_of(app)))
+
+
+@app.get(
+    "/v1/billing/spending/alerts",
+    summary="The spending alert thresholds, in % of the month's limit (50, 80, 100 unless changed)",
+    operation_id="spending.alerts.get",
+    tags=["Spending"],
+    responses=responses(200, AlertSettingsView, "The thresholds", 401, 404),
+)
+def get_alerts() -> Response[str]:
+    return json_response(alerts().settings(caller_of(app)))
+
+
+@app.put(
+    "/v1/billing/spending/alerts",
+    summary="Choose the spending alert thresholds: each emailed to the billing email at most once a month",
+    operation_id="spending.alerts.replace",
+    tags=["Spending"],
+    responses=responses(200, AlertSettingsView, "The thresholds now", 400, 401, 404, 409, 422),
+)
+def replace_alerts(request: AlertSettingsRequest) -> Response[str]:
+    return json_response(alerts().replace(caller_of(app), request.thresholds))
 
 
 @app.post(

@@ -16,13 +16,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.billing.context import billing_context
+from account_billing.billing.notices import PaymentNotices, billing_recipient
 from account_billing.billing.settings import billing_settings
 from account_billing.billing.stripe.webhooks import InvalidWebhook, signing_secret, verify_webhook
 from account_billing.billing.webhooks.errors import EventInProgress, InvalidWebhookSignature
 from account_billing.billing.webhooks.service import StripeEvents
 from account_billing.core.api import create_resolver, responses
 from account_billing.core.observability import logger, metrics
-from account_billing.core.wiring import per_container
+from account_billing.core.settings import get_settings, required
+from account_billing.core.wiring import per_container, sesv2_client
+from account_billing.emails.mailer import SesMailer
 
 if TYPE_CHECKING:
     from account_billing.billing.cards.service import CardService
@@ -40,7 +43,11 @@ def cards() -> CardService:
 
 @per_container
 def events() -> StripeEvents:
-    return StripeEvents(billing_context(), cards)
+    context = billing_context()
+    settings = get_settings()
+    mailer = SesMailer(sesv2_client, required(settings.email_from, "EMAIL_FROM"), settings.email_configuration_set)
+    notices = PaymentNotices(mailer, billing_recipient(context.accounts, context.billing_details), settings.web_app_url)
+    return StripeEvents(context, cards, notices)
 
 
 @app.post(

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.billing.context import billing_context
+from account_billing.billing.details.models import BillingDetailsRequest, BillingDetailsView
+from account_billing.billing.details.service import BillingDetailsService, idempotent_replace
 from account_billing.billing.idempotency import idempotency, idempotency_table_name, idempotent_change
 from account_billing.billing.settings import billing_settings
 from account_billing.billing.subscriptions.models import (
@@ -23,6 +25,7 @@ from account_billing.billing.subscriptions.models import (
 from account_billing.billing.subscriptions.service import SubscriptionService
 from account_billing.billing.subscriptions.views import plan_list
 from account_billing.core.api import IdempotencyKey, caller_of, create_resolver, json_response, responses
+from account_billing.core.http import etag_for, versions_matching
 from account_billing.core.observability import logger, metrics
 from account_billing.core.wiring import dynamodb_client, per_container
 
@@ -70,7 +73,8 @@ def get_subscription() -> Response[str]:
     responses=responses(200, SubscriptionView, "The subscription now", 400, 401, 402, 404, 409, 422, 503),
 )
 def change_plan(request: ChangePlanRequest, idempotency_key: IdempotencyKey) -> Response[str]:
-    return json_response(change_once()(caller_of(app), request.plan, idempotency_key))
+    cancellation = request.cancellation.model_dump(mode="json") if request.cancellation else None
+    return json_response(change_once()(caller_of(app), request.plan, idempotency_key, cancellation))
 
 
 @app.delete(
@@ -89,6 +93,47 @@ def undo_scheduled_change() -> Response[str]:
 )
 def preview(plan: Annotated[PlanName, Query(description="The plan to move to")]) -> Response[str]:
     return json_response(subscriptions().preview(caller_of(app), plan))
+
+
+@per_container
+def billing_details() -> BillingDetailsService:
+    return BillingDetailsService(billing_context())
+
+
+@per_container
+def replace_details_once() -> Any:
+    return idempotent_replace(billing_details(), idempotency_table_name(), idempotency(), dynamodb_client())
+
+
+IfMatch = Annotated[
+    str | None, Header(alias="if-match", description='The ETag of the billing details as last read, e.g. "v3"')
+]
+
+
+@app.get(
+    "/v1/billing/details",
+    summary="The billing details invoices show: name, company, postal address, tax IDs, billing email",
+    operation_id="billing.details.get",
+    tags=["Billing"],
+    responses=responses(200, BillingDetailsView, "The billing details (ETag: their version)", 401, 404),
+)
+def get_billing_details() -> Response[str]:
+    view, version = billing_details().get(caller_of(app))
+    return json_response(view, headers={"ETag": etag_for(version)})
+
+
+@app.put(
+    "/v1/billing/details",
+    summary="Replace the billing details (kept on the Stripe customer; shown on invoices from now on)",
+    operation_id="billing.details.replace",
+    tags=["Billing"],
+    responses=responses(200, BillingDetailsView, "The billing details now", 400, 401, 404, 409, 412, 422, 503),
+)
+def replace_billing_details(
+    request: BillingDetailsRequest, idempotency_key: IdempotencyKey, if_match: IfMatch = None
+) -> Response[str]:
+    view, version = replace_details_once()(caller_of(app), request, versions_matching(if_match), idempotency_key)
+    return json_response(view, headers={"ETag": etag_for(version)})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,5 +1,7 @@
 """Counts the usage charges of `UsageRecorded` events against the month's spend, and publishes
-`SpendingLimitReached` once per month when the spend reaches the plan's limit.
+`SpendingLimitReached` once per month when the spend reaches the plan's limit, and
+`SpendingThresholdCrossed` (with an email to the billing email) once per month for each of the
+account's alert thresholds.
 
 The usage bus's rule puts every `UsageRecorded` event on the usage queue, which hands them to
 this function in batches (one charge or a batch of charges an event). Messages whose charges
@@ -15,11 +17,16 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_billing.accounts.store import AccountStore
+from account_billing.billing.details.store import BillingDetailsStore
+from account_billing.billing.notices import billing_recipient
 from account_billing.core.events import EventPublisher
 from account_billing.core.observability import logger, metrics
 from account_billing.core.settings import get_settings, required
 from account_billing.core.table import Table
-from account_billing.core.wiring import dynamodb_client, events_client, per_container
+from account_billing.core.wiring import dynamodb_client, events_client, per_container, sesv2_client
+from account_billing.emails.mailer import SesMailer
+from account_billing.spending.alerts import SpendingAlerts
+from account_billing.spending.alerts_store import AlertStore
 from account_billing.spending.service import SpendingService, usages_in
 from account_billing.spending.store import SpendStore
 
@@ -32,12 +39,21 @@ class UsageNotCounted(Exception):
 def spending() -> SpendingService:
     settings = get_settings()
     table = Table(dynamodb_client(), settings.table_name)
+    bus = required(settings.event_bus_name, "EVENT_BUS_NAME")
+    accounts = AccountStore(table)
+    alerts = SpendingAlerts(
+        accounts,
+        AlertStore(table),
+        publish=EventPublisher(events_client(), bus, "SpendingThresholdCrossed"),
+        send=SesMailer(sesv2_client, required(settings.email_from, "EMAIL_FROM"), settings.email_configuration_set),
+        recipient=billing_recipient(accounts, BillingDetailsStore(table)),
+        web_app_url=settings.web_app_url,
+    )
     return SpendingService(
-        AccountStore(table),
+        accounts,
         SpendStore(table),
-        publish=EventPublisher(
-            events_client(), required(settings.event_bus_name, "EVENT_BUS_NAME"), "SpendingLimitReached"
-        ),
+        publish=EventPublisher(events_client(), bus, "SpendingLimitReached"),
+        alerts=alerts.check,
     )
 
 

@@ -9,6 +9,7 @@ from . import (
     charges,
     customers,
     events,
+    invoice_payments,
     invoices,
     payment_intents,
     payment_methods,
@@ -17,6 +18,7 @@ from . import (
     setup_intents,
     subscription_changes,
     subscriptions,
+    tax_ids,
 )
 
 _MODULES = (
@@ -31,6 +33,8 @@ _MODULES = (
     subscription_changes,
     prices,
     invoices,
+    invoice_payments,
+    tax_ids,
 )
 
 ROUTES: list[Route] = [route for module in _MODULES for route in module.ROUTES]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 
 from ..routing import Route
@@ -10,6 +11,11 @@ from .common import lookup
 if TYPE_CHECKING:
     from ..cards import Decline
     from ..core import Simulator
+
+
+def receipt_url(sim: Simulator) -> str:
+    """Stripe keeps a receipt of every successful charge at an unguessable address."""
+    return f"https://pay.stripe.com/receipts/payment/{secrets.token_urlsafe(48)}"
 
 
 def new_charge(
@@ -77,7 +83,7 @@ def new_charge(
         },
         "receipt_email": None,
         "receipt_number": None,
-        "receipt_url": None,
+        "receipt_url": None if failure else receipt_url(sim),
         "refunded": False,
         "review": None,
         "shipping": None,

@@ -18,8 +18,9 @@ def _customer(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": sim.new_id("cus", 14),
         "object": "customer",
-        "address": None,
+        "address": _address(params.get("address")),
         "balance": 0,
+        "business_name": params.get("business_name") or None,
         "created": sim.now(),
         "currency": None,
         "default_source": None,
@@ -64,6 +65,13 @@ def _default_payment_method(sim: Simulator, customer: dict[str, Any], params: di
     customer["invoice_settings"]["default_payment_method"] = pm_id or None
 
 
+def _address(given: Any) -> dict[str, Any] | None:
+    """A customer's address as Stripe keeps it: every field present, '' cleared to null."""
+    if not isinstance(given, dict):
+        return None
+    return {name: given.get(name) or None for name in ("city", "country", "line1", "line2", "postal_code", "state")}
+
+
 def create(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     customer = _customer(sim, params)
     sim.save(customer)
@@ -81,9 +89,11 @@ def retrieve(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
 
 def update(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     customer = live_customer(sim, id, "id")
-    for name in ("email", "name", "description", "phone"):
+    for name in ("email", "name", "business_name", "description", "phone"):
         if name in params:
             customer[name] = params[name] or None
+    if "address" in params:
+        customer["address"] = _address(params["address"])
     customer["metadata"] = forms.metadata(params, customer["metadata"])
     _default_payment_method(sim, customer, params)
     sim.emit("customer.updated", customer)

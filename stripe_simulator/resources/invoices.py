@@ -4,12 +4,13 @@ uncollectible; and the preview of the next invoice (`POST /v1/invoices/create_pr
 
 from __future__ import annotations
 
-import secrets
 from typing import TYPE_CHECKING, Any
 
 from .. import forms
 from ..errors import StripeAPIError, invalid
 from ..routing import Route
+from ..statements import statement_urls
+from . import invoice_payments
 from .common import list_of, live_customer, lookup
 
 if TYPE_CHECKING:
@@ -91,7 +92,6 @@ def new_invoice(
             item["parent"]["subscription_item_details"]["subscription"] = subscription["id"]
     starts = [item["period"]["start"] for item in lines] or [sim.now()]
     ends = [item["period"]["end"] for item in lines] or [sim.now()]
-    holder = sim.objects[customer]
     invoice = {
         "id": identifier,
         "object": "invoice",
@@ -121,13 +121,7 @@ def new_invoice(
         "currency": currency,
         "custom_fields": None,
         "customer": customer,
-        "customer_address": holder.get("address"),
-        "customer_email": holder.get("email"),
-        "customer_name": holder.get("name"),
-        "customer_phone": holder.get("phone"),
-        "customer_shipping": None,
-        "customer_tax_exempt": holder.get("tax_exempt", "none"),
-        "customer_tax_ids": [],
+        **customer_details(sim, sim.objects[customer]),
         "default_payment_method": None,
         "default_source": None,
         "default_tax_rates": [],
@@ -193,19 +187,38 @@ def new_invoice(
     return invoice
 
 
+def customer_details(sim: Simulator, customer: dict[str, Any]) -> dict[str, Any]:
+    """The invoice's copy of its customer: the customer as it is until the invoice is finalized,
+    then frozen (Stripe's `customer_address`, `customer_name`... "once the invoice is finalized,
+    this field will no longer be updated")."""
+    return {
+        "customer_address": customer.get("address"),
+        "customer_email": customer.get("email"),
+        "customer_name": customer.get("name"),
+        "customer_phone": customer.get("phone"),
+        "customer_shipping": customer.get("shipping"),
+        "customer_tax_exempt": customer.get("tax_exempt", "none"),
+        "customer_tax_ids": [
+            {"type": tax["type"], "value": tax["value"]}
+            for tax in sim.all("tax_id")
+            if tax.get("customer") == customer["id"]
+        ],
+    }
+
+
 def finalize(sim: Simulator, invoice: dict[str, Any]) -> dict[str, Any]:
     if invoice["status"] != "draft":
         raise invalid("This invoice is already finalized.", code="invoice_not_editable")
     customer = sim.objects[invoice["customer"]]
     sequence = customer.get("next_invoice_sequence", 1)
     customer["next_invoice_sequence"] = sequence + 1
-    token = secrets.token_urlsafe(24)
-    hosted = f"https://invoice.stripe.com/i/acct_simulator/test_{token}"
+    hosted, pdf = statement_urls(sim, invoice["id"])
     invoice.update(
         number=f"{customer['invoice_prefix']}-{sequence:04d}",
         status="open",
         hosted_invoice_url=hosted,
-        invoice_pdf=f"https://pay.stripe.com/invoice/acct_simulator/test_{token}/pdf?s=ap",
+        invoice_pdf=pdf,
+        **customer_details(sim, customer),  # what the invoice shows of its customer from now on
     )
     invoice.update(effective_at=sim.now(), ending_balance=0)
     invoice["status_transitions"]["finalized_at"] = sim.now()
@@ -233,10 +246,13 @@ def charge(
     invoice: dict[str, Any],
     subscription: dict[str, Any] | None = None,
     payment_method: str | None = None,
+    *,
+    off_session: bool = True,
 ) -> StripeAPIError | None:
-    """Charge the amount due off-session: None if paid, else the decline. `subscription`: the
-    invoice's subscription while it is not saved yet (being created); `payment_method`: a card
-    named for this payment instead of the defaults."""
+    """Charge the amount due (off-session unless the customer is there to authenticate): None if
+    paid, else the decline, or (on-session) `invoice_payment_intent_requires_action` when the
+    card asks for 3-D Secure. `subscription`: the invoice's subscription while it is not saved
+    yet (being created); `payment_method`: a card named for this payment instead of the defaults."""
     from .payment_intents import create as create_payment_intent  # noqa: PLC0415
 
     amount = invoice["amount_remaining"]
@@ -255,32 +271,60 @@ def charge(
             "customer": invoice["customer"],
             "payment_method": pm,
             "confirm": True,
-            "off_session": True,
             "description": _PAYMENT_DESCRIPTIONS.get(invoice["billing_reason"], f"Invoice {invoice['number']}"),
             "metadata": {"invoice": invoice["id"]},
         }
+        if off_session:
+            params["off_session"] = True
         try:
-            create_payment_intent(sim, params)
+            intent = create_payment_intent(sim, params)
         except StripeAPIError as exc:
+            if isinstance(exc.error.get("payment_intent"), dict) and invoice["id"] in sim.objects:
+                invoice_payments.attempt(sim, invoice, exc.error["payment_intent"])
             return exc
+        invoice_payments.attempt(sim, invoice, intent)  # (an invoice being created is saved once paid)
+        if intent["status"] == "requires_action":
+            return StripeAPIError(
+                402,
+                "This payment requires additional user action before it can be completed successfully. Payment "
+                "can be completed using the PaymentIntent associated with the invoice.",
+                type="card_error",
+                code="invoice_payment_intent_requires_action",
+                payment_intent=intent,
+            )
     return None
 
 
-def pay(sim: Simulator, invoice: dict[str, Any], payment_method: str | None = None) -> StripeAPIError | None:
+def pay(
+    sim: Simulator, invoice: dict[str, Any], payment_method: str | None = None, *, off_session: bool = True
+) -> StripeAPIError | None:
     """Try to collect an open invoice; its events follow. None if it is paid now."""
-    failure = charge(sim, invoice, payment_method=payment_method)
+    failure = charge(sim, invoice, payment_method=payment_method, off_session=off_session)
     if failure is not None:
-        sim.emit("invoice.payment_failed", invoice)
+        action = failure.error.get("code") == "invoice_payment_intent_requires_action"
+        sim.emit("invoice.payment_action_required" if action else "invoice.payment_failed", invoice)
         return failure
     mark_paid(sim, invoice)
     return None
 
 
 def mark_paid(sim: Simulator, invoice: dict[str, Any]) -> None:
+    invoice_payments.settle(sim, invoice, invoice["amount_remaining"])
     invoice.update(status="paid", amount_paid=invoice["amount_due"], amount_remaining=0)
     invoice["status_transitions"]["paid_at"] = sim.now()
     sim.emit("invoice.paid", invoice)
     sim.emit("invoice.payment_succeeded", invoice)
+
+
+def intent_succeeded(sim: Simulator, intent: dict[str, Any]) -> None:
+    """A PaymentIntent collecting an invoice succeeded outside `pay` (3-D Secure completed in
+    the browser): the invoice is paid, and its subscription active again."""
+    invoice = invoice_payments.invoice_of_intent(sim, intent["id"])
+    if invoice is not None and intent["status"] == "succeeded":
+        mark_paid(sim, invoice)
+        from .subscription_changes import invoice_paid  # noqa: PLC0415
+
+        invoice_paid(sim, invoice)
 
 
 # ---------------------------------------------------------------------- endpoints
@@ -320,13 +364,23 @@ def pay_endpoint(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, A
     invoice = lookup(sim, "invoice", id)
     if invoice["status"] != "open":
         raise invalid(f"Invoice is already {invoice['status']}.")
-    failure = pay(sim, invoice, forms.string(params, "payment_method"))
+    off_session = forms.boolean(params, "off_session") if "off_session" in params else True
+    failure = pay(sim, invoice, forms.string(params, "payment_method"), off_session=off_session)
     if failure is not None:
         raise failure
     from .subscription_changes import invoice_paid  # noqa: PLC0415
 
     invoice_paid(sim, invoice)
     return invoice
+
+
+def list_lines(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    invoice = lookup(sim, "invoice", id, param="invoice")
+    lines = [dict(item, created=0) for item in invoice["lines"]["data"]]  # listed in their own order
+    page = list_of(sim, f"/v1/invoices/{id}/lines", lines, params)
+    for item in page["data"]:
+        item.pop("created")
+    return page
 
 
 def void(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
@@ -360,6 +414,7 @@ ROUTES = [
     Route("v1.invoices.create", create),
     Route("v1.invoices.list", list_all),
     Route("v1.invoices.retrieve", retrieve),
+    Route("v1.invoices.line_items.list", list_lines),
     Route("v1.invoices.finalize_invoice", finalize_endpoint),
     Route("v1.invoices.pay", pay_endpoint),
     Route("v1.invoices.void_invoice", void),

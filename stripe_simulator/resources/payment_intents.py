@@ -205,6 +205,9 @@ def authenticate(sim: Simulator, intent_id: str, *, succeed: bool = True) -> dic
             sim.private(intent_id)["authenticated"] = True
             pm = lookup(sim, "payment_method", intent["payment_method"])
             _authorize(sim, intent, pm)
+            from .invoices import intent_succeeded  # noqa: PLC0415
+
+            intent_succeeded(sim, intent)  # an invoice's payment: the invoice is paid
         else:
             intent.update(
                 status="requires_payment_method",

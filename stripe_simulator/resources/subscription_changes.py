@@ -11,6 +11,7 @@ simulator's clock past a period end and making any request applies what was due.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .. import forms
@@ -69,6 +70,21 @@ def _payment_method(sim: Simulator, customer: str, identifier: str | None) -> st
     return identifier
 
 
+def _product_name(sim: Simulator, price: dict[str, Any]) -> str:
+    """How Stripe names a Price on an invoice line: its Product's name."""
+    product = sim.get(price["product"], "product")
+    return str(product["name"]) if product is not None else str(price["product"])
+
+
+def _price_text(price: dict[str, Any]) -> str:
+    amount = f"{price['unit_amount'] / 100:,.2f}"
+    return f"${amount}" if price["currency"] == "usd" else f"{amount} {price['currency'].upper()}"
+
+
+def _day(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%d %b %Y")
+
+
 def _proration_lines(
     sim: Simulator, sub: dict[str, Any], old: dict[str, Any], new: dict[str, Any], now: int
 ) -> list[dict[str, Any]]:
@@ -78,7 +94,7 @@ def _proration_lines(
     return [
         line(
             sim,
-            f"Unused time on {old['id']}",
+            f"Unused time on {_product_name(sim, old)} after {_day(now)}",
             -round(old["unit_amount"] * fraction),
             old,
             now,
@@ -88,7 +104,7 @@ def _proration_lines(
         ),
         line(
             sim,
-            f"Remaining time on {new['id']}",
+            f"Remaining time on {_product_name(sim, new)} after {_day(now)}",
             round(new["unit_amount"] * fraction),
             new,
             now,
@@ -102,7 +118,7 @@ def _proration_lines(
 def _cycle_line(sim: Simulator, price: dict[str, Any], start: int, end: int, item: str) -> dict[str, Any]:
     return line(
         sim,
-        f"1 × {price['product']} (at {price['unit_amount']} / month)",
+        f"1 × {_product_name(sim, price)} (at {_price_text(price)} / month)",
         price["unit_amount"],
         price,
         start,
@@ -191,9 +207,22 @@ def update(sim: Simulator, params: dict[str, Any], id: str) -> dict[str, Any]:
             previous.update(cancel_at_period_end=sub["cancel_at_period_end"], cancel_at=sub["cancel_at"])
             sub.update(cancel_at_period_end=cancel, cancel_at=period(sub)[1] if cancel else None)
             sub["cancellation_details"]["reason"] = "cancellation_requested" if cancel else None
+    _cancellation_details(sub, params.get("cancellation_details"), previous)
     if previous:
         sim.emit("customer.subscription.updated", sub, previous)
     return sub
+
+
+def _cancellation_details(sub: dict[str, Any], details: Any, previous: dict[str, Any]) -> None:
+    """The customer's own words on cancelling, kept as given ('' clears one)."""
+    if not isinstance(details, dict):
+        return
+    before = dict(sub["cancellation_details"])
+    for name in ("comment", "feedback"):
+        if name in details:
+            sub["cancellation_details"][name] = details[name] or None
+    if sub["cancellation_details"] != before:
+        previous["cancellation_details"] = before
 
 
 def _change_price(

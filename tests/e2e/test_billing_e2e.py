@@ -56,7 +56,9 @@ def test_subscribe_upgrade_see_invoices_and_cancel(stack: LocalStack, api: httpx
     assert api.get(f"/v1/billing/invoices/{proration}", headers=caller.auth).json()["status"] == "paid"
     statement = api.get(f"/v1/billing/invoices/{proration}/pdf", headers=caller.auth, follow_redirects=False)
     assert statement.status_code == 302
-    assert statement.headers["location"].startswith("https://pay.stripe.com/invoice/")
+    assert "/invoice/acct_simulator/" in statement.headers["location"]  # the local simulator serves it
+    pdf = httpx.get(statement.headers["location"])
+    assert (pdf.status_code, pdf.headers["content-type"], pdf.content[:5]) == (200, "application/pdf", b"%PDF-")
 
     cancelled = _put_plan(api, caller, "community")
     assert cancelled.json()["scheduled_change"]["kind"] == "cancellation", cancelled.text

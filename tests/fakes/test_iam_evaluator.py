@@ -163,7 +163,7 @@ def test_every_per_item_action_is_in_the_reference() -> None:
         assert privilege("dynamodb", action)["privilege"] == action
     # ConditionCheck's documentation is the ConditionCheckItem action's own link
     assert action_for_operation("dynamodb", "ConditionCheck") == TRANSACTION_ITEM_ACTIONS["ConditionCheck"]
-    assert {service for service, _ in PER_ITEM} == {"dynamodb", "s3", "events"}
+    assert {service for service, _ in PER_ITEM} == {"dynamodb", "s3", "events", "sqs"}
 
 
 def test_batch_reads_are_batch_get_item_on_each_table() -> None:

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 import stripe
 
+from account_billing.billing.details.errors import TaxIdRejected
 from account_billing.billing.errors import CardDeclined
 from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.client import stripe_client
 from account_billing.billing.stripe.gateway import StripeGateway
+from account_billing.billing.stripe.results import CancellationReason
 from stripe_simulator import Clock, Simulator, WebhookEndpoint
 from stripe_simulator.resources import ROUTES
 from stripe_simulator.routing import Route
@@ -162,7 +164,10 @@ def _subscriptions_and_invoices(run: Run, customer: str, failing_card: str) -> N
     scheduled = subscriptions.schedule_price_change(sub.id, large.id, small.id, "down-1")
     assert subscriptions.schedule(scheduled.id).phases[1].price_id == small.id
     subscriptions.release_schedule(scheduled.id)
-    subscriptions.set_cancel_at_period_end(sub.id, True, "cancel-1")
+    leaving = subscriptions.set_cancel_at_period_end(
+        sub.id, True, "cancel-1", CancellationReason("too_expensive", "Only a few months a year")
+    )
+    assert leaving.cancel_at_period_end
     subscriptions.set_cancel_at_period_end(sub.id, False, "cancel-1-undo")
     subscriptions.schedule_price_change(sub.id, large.id, small.id, "down-2")
     run.advance(25)  # the period ends: Small from now on, renewed at its price
@@ -174,6 +179,13 @@ def _subscriptions_and_invoices(run: Run, customer: str, failing_card: str) -> N
     assert unpaid is not None
     assert unpaid.status == "open"
     client.v1.invoices.pay(unpaid.id, {"payment_method": card})
+    paid = invoices.retrieve(unpaid.id)
+    assert paid is not None
+    assert paid.payment is not None
+    assert paid.payment.last4 == "4242"
+    assert len(client.v1.invoices.line_items.list(unpaid.id, {"limit": 1}).data) == 1
+    [payment] = client.v1.invoice_payments.list({"invoice": unpaid.id}).data
+    assert client.v1.invoice_payments.retrieve(payment.id).status == "paid"
     assert subscriptions.of_customer(customer)[0].status == "active"
     invoices.of_customer(customer)
     client.v1.invoices.list({"customer": customer, "subscription": sub.id, "status": "paid"})
@@ -193,6 +205,16 @@ def test_every_object_of_a_whole_lifecycle_has_the_pinned_versions_shape() -> No
     run = Run()
     customer = run.gateway.customers.create("acct-1", "customer-acct-1")
     run.client.v1.customers.update(customer, {"email": "ada@example.com", "name": "Ada"})
+    run.client.v1.customers.update(
+        customer, {"business_name": "Engines Ltd", "address": {"line1": "1 Main St", "country": "GB"}}
+    )
+    kept = run.gateway.details.add_tax_id(customer, "gb_vat", "GB123456789", "tax-1")
+    dropped = run.gateway.details.add_tax_id(customer, "eu_vat", "DE000000000", "tax-2")
+    run.client.v1.customers.tax_ids.retrieve(customer, dropped.id)
+    run.gateway.details.remove_tax_id(customer, dropped.id)
+    assert [t.id for t in run.gateway.details.tax_ids(customer)] == [kept.id]
+    with pytest.raises(TaxIdRejected):
+        run.gateway.details.add_tax_id(customer, "eu_vat", "XX123456789", "tax-3")
     failing_card = _cards_and_holds(run, customer)
     _subscriptions_and_invoices(run, customer, failing_card)
     run.client.v1.events.retrieve(run.client.v1.events.list({"limit": 3}).data[0].id)

@@ -235,6 +235,7 @@ def test_the_spending_view_shows_month_to_date_against_the_limit(developer: str)
         "share_used": 0.25,
         "reached": False,
         "reached_at": None,
+        "alerts_crossed": [],  # 25 %: no threshold yet
     }
 
 

@@ -20,6 +20,7 @@ from moto import mock_aws
 from account_billing.core.wiring import reset_containers
 from local.template import create_tables, load_template
 from stripe_simulator import Simulator, WebhookEndpoint
+from stripe_simulator.cards import CARDS
 from stripe_simulator.resources.prices import seed_price
 from stripe_simulator.webhooks import sign
 from tests.support.events import call, http_event
@@ -64,9 +65,21 @@ EXEMPT = {
         "transaction once Stripe answered, and the shared Stripe budget taken",
     ),
     "POST /v1/webhooks/stripe": (
-        4,
-        "Stripe's deliveries, not a user's calls; a fresh event: its marker claimed, the account "
-        "of its customer, the mirror's conditional transaction, the marker done",
+        6,
+        "Stripe's deliveries, not a user's calls; a fresh `invoice.paid`: its marker claimed, the "
+        "account of its customer, the mirror's conditional transaction, the marker done, and the "
+        "payment notice's recipient (the billing details, then the account's primary address)",
+    ),
+    "POST /v1/billing/invoices/{invoice_id}/pay": (
+        8,
+        "money-moving: the idempotency record (claimed, then completed), the account, the invoice "
+        "(its pointer, then the invoice), the card, and the paid invoice written after Stripe answered",
+    ),
+    "PUT /v1/billing/details": (
+        6,
+        "replaced once per Idempotency-Key: the idempotency record (claimed, then completed), the "
+        "account (its Stripe customer) and its details (their version), and the new version written "
+        "beside the account's check",
     ),
 }
 
@@ -406,6 +419,30 @@ def subscription_scenarios(sim: Simulator) -> list[tuple[str, Callable[[], Any],
         event = http_event("subscriptions/preview_plan_change", sub=sub)
         return answer(subscriptions.lambda_handler, event)
 
+    def past_due(sub: str) -> Callable[[], None]:
+        """Subscribed; its card declined the renewal (past_due, the invoice open), then works again."""
+
+        def setup() -> None:
+            subscribed(sub)()
+            cards = [pm for pm in sim.all("payment_method") if pm["customer"] == customer_of(sub)]
+            for pm in cards:
+                sim.private(pm["id"])["card"] = CARDS["chargeCustomerFail"]
+            sim.advance(31 * 24 * 3600)
+            sim.tick()
+            sim.webhooks.deliver_pending()
+            for pm in cards:
+                sim.private(pm["id"])["card"] = CARDS["visa"]
+
+        return setup
+
+    def customer_of(sub: str) -> str:
+        return str(next(s for s in sim.all("subscription") if s["metadata"].get("account") == sub)["customer"])
+
+    def pay_due(sub: str) -> dict[str, Any]:
+        due = next(i["id"] for i in sim.all("invoice") if i["customer"] == customer_of(sub) and i["status"] == "open")
+        event = http_event("invoices/pay_invoice", sub=sub, path_parameters={"invoice_id": due})
+        return answer(invoices.lambda_handler, event)
+
     def everything(sub: str) -> Callable[[], None]:
         """An account with a second verified address, a card, a paid plan after an upgrade
         (the card's hold and the larger one, both open) and its invoices."""
@@ -493,6 +530,20 @@ def subscription_scenarios(sim: Simulator) -> list[tuple[str, Callable[[], Any],
             on_invoice("invoices/get_invoice_pdf", "plan7"),
         ),
         ("POST /v1/webhooks/stripe", upgraded_undelivered("plan8"), a_fresh_delivery),
+        ("POST /v1/billing/invoices/{invoice_id}/pay", past_due("plan10"), lambda: pay_due("plan10")),
+        (
+            "GET /v1/billing/details",
+            subscribed("plan12"),
+            lambda: answer(subscriptions.lambda_handler, http_event("subscriptions/get_billing_details", sub="plan12")),
+        ),
+        (
+            "PUT /v1/billing/details",
+            subscribed("plan13"),
+            lambda: answer(
+                subscriptions.lambda_handler,
+                http_event("subscriptions/replace_billing_details", sub="plan13", headers={"if-match": None}),
+            ),
+        ),
         (
             "DELETE /v1/account",
             everything("plan9"),
@@ -522,6 +573,12 @@ def spending_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict
 
     return [
         ("GET /v1/billing/spending", account("spend1"), lambda: call_spending("get_spending", "spend1")),
+        ("GET /v1/billing/spending/alerts", account("spend4"), lambda: call_spending("get_spending_alerts", "spend4")),
+        (
+            "PUT /v1/billing/spending/alerts",
+            account("spend5"),
+            lambda: call_spending("replace_spending_alerts", "spend5"),
+        ),
         (
             "POST /v1/billing/spending-limit-requests",
             account("spend2"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import uuid
 from typing import Any
 
@@ -68,7 +69,7 @@ def spend(sub: str, month: str = "2026-11") -> int:
     return sum(
         int(i.get("spent_cents", 0))
         for i in all_items()
-        if i["PK"] == f"ACCOUNT#{sub}" and (i["SK"] == prefix or i["SK"].startswith(prefix + "#"))
+        if i["PK"] == f"ACCOUNT#{sub}" and re.fullmatch(re.escape(prefix) + r"(#\d+)?", i["SK"])
     )
 
 

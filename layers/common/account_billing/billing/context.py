@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from account_billing.accounts.store import AccountStore
 from account_billing.billing.cards.store import CardStore
 from account_billing.billing.customers import CustomerDirectory
+from account_billing.billing.details.store import BillingDetailsStore
 from account_billing.billing.holds.scheduling import ReleaseScheduler
 from account_billing.billing.holds.store import HoldStore
 from account_billing.billing.invoices.store import InvoiceStore
@@ -58,6 +59,7 @@ class BillingContext:
         self.holds = HoldStore(table)
         self.subscriptions = SubscriptionStore(table, settings.plan_price_ids)
         self.invoices = InvoiceStore(table)
+        self.billing_details = BillingDetailsStore(table)
         self.events = EventStore(table)
         self.customers = CustomerDirectory(CustomerStore(table), gateway)
 

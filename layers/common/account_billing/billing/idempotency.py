@@ -28,6 +28,7 @@ from account_billing.billing.cards.models import AddPaymentMethodRequest
 from account_billing.billing.cards.service import CardService
 from account_billing.billing.errors import CardDeclined, IdempotencyKeyReused, RequestInProgress
 from account_billing.billing.settings import billing_settings
+from account_billing.billing.stripe.results import CancellationReason
 from account_billing.billing.subscriptions.models import SubscriptionView
 from account_billing.billing.subscriptions.service import SubscriptionService
 from account_billing.core.identity import Caller
@@ -139,15 +140,18 @@ def idempotent_change(
     table_name: str,
     config: IdempotencyConfig,
     client: DynamoDBClient | None = None,
-) -> Callable[[Caller, str, str], SubscriptionView]:
+) -> Callable[..., SubscriptionView]:
     """`service.change`, once per (caller, Idempotency-Key)."""
 
     def change_plan(caller: Caller, request: dict[str, Any], key: str) -> dict[str, Any]:
-        return service.change(caller, request["plan"], key).model_dump(mode="json")
+        given = request.get("cancellation")
+        reason = CancellationReason(given.get("feedback"), given.get("comment")) if given else None
+        return service.change(caller, request["plan"], key, reason).model_dump(mode="json")
 
     once = once_per_key(change_plan, accounts, table_name, config, client)
 
-    def run(caller: Caller, plan: str, key: str) -> SubscriptionView:
-        return SubscriptionView.model_validate(once(caller, {"plan": plan}, key))
+    def run(caller: Caller, plan: str, key: str, cancellation: dict[str, Any] | None = None) -> SubscriptionView:
+        request: dict[str, Any] = {"plan": plan, **({"cancellation": cancellation} if cancellation else {})}
+        return SubscriptionView.model_validate(once(caller, request, key))
 
     return run

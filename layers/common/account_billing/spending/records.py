@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,6 +30,10 @@ SPEND_PREFIX = "SPEND#"
 # conflicts on one part at the busiest account's rate).
 SPEND_SHARDS = 16
 USAGE_MARKER_PREFIX = "USAGE#"
+
+
+# The month's header `SPEND#<month>` and its parts `SPEND#<month>#<nn>`; nothing else of the month.
+_SPEND_SK = re.compile(r"SPEND#[^#]+(#\d+)?")
 
 
 def spend_key(sub: str, month: str) -> keys.Key:
@@ -69,6 +74,8 @@ class Spend:
         """The month's spend from its header and parts: the sum of their amounts."""
         spent, reached = 0, None
         for item in items:
+            if not _SPEND_SK.fullmatch(str(item.get("SK", ""))):
+                continue  # another item of the month (a spending alert's mark)
             spent += int(item.get("spent_cents", 0))
             reached = reached or item.get("limit_reached_at")
         return cls(spent_cents=spent, limit_reached_at=reached)

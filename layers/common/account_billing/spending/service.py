@@ -158,13 +158,17 @@ class SpendingService:
         spend: SpendStore,
         publish: Callable[[dict[str, Any]], None],
         clock: Clock = utc_now,
+        *,
         workers: int = ACCOUNT_WORKERS,
+        alerts: Callable[[str, str, str | None], None] | None = None,
     ) -> None:
+        """`alerts(account, month, plan)`: what else to check once the limit was (spending alerts)."""
         self.accounts = accounts
         self.spend = spend
         self.publish = publish
         self.clock = clock
         self.workers = workers
+        self.alerts = alerts
 
     def record_batch(self, usages: Sequence[Usage]) -> UsageOutcome:
         """Count a batch of usage charges: per account and month, in transactions of up to 99
@@ -226,6 +230,8 @@ class SpendingService:
         # A repeat checks the limit too: its first delivery may have failed to publish.
         if result.counted or result.repeated:
             result.published = self._publish_if_reached(sub, month, account.plan)
+            if self.alerts is not None:
+                self.alerts(sub, month, account.plan)
         return result
 
     def _publish_if_reached(self, sub: str, month: str, plan_key: str | None) -> bool:

@@ -4,15 +4,17 @@ and `INVOICE_ID#<id>` pointing at it, so an invoice is found by id with two GetI
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from account_billing.billing.stripe.results import StripeInvoice
+from account_billing.billing.stripe.results import InvoiceLine, StripeInvoice
 from account_billing.core import keys
 from account_billing.core.records import from_item, to_item
 
 INVOICE_PREFIX = "INVOICE#"
 DRAFT = "draft"
+OPEN = "open"
+MAX_LINES = 200  # lines kept of one invoice (a subscription's invoice has one or two)
 
 
 def invoice_sort_key(created: int, invoice_id: str) -> str:
@@ -39,6 +41,16 @@ class Invoice:
     billing_reason: str | None = None
     invoice_pdf: str | None = None
     hosted_invoice_url: str | None = None
+    subtotal: int | None = None  # None: stored before the detail was kept (amount_due stands in)
+    tax: int = 0
+    total: int | None = None
+    amount_remaining: int | None = None
+    lines: tuple[InvoiceLine, ...] = ()
+    paid_at: int | None = None
+    payment_brand: str | None = None
+    payment_last4: str | None = None
+    receipt_url: str | None = None
+    subscription_id: str | None = None
 
     @property
     def sort_key(self) -> str:
@@ -60,12 +72,25 @@ class Invoice:
             billing_reason=invoice.billing_reason,
             invoice_pdf=invoice.invoice_pdf,
             hosted_invoice_url=invoice.hosted_invoice_url,
+            subtotal=invoice.subtotal,
+            tax=invoice.tax,
+            total=invoice.total,
+            amount_remaining=invoice.amount_remaining,
+            lines=invoice.lines[:MAX_LINES],
+            paid_at=invoice.paid_at,
+            payment_brand=invoice.payment.brand if invoice.payment else None,
+            payment_last4=invoice.payment.last4 if invoice.payment else None,
+            receipt_url=invoice.payment.receipt_url if invoice.payment else None,
+            subscription_id=invoice.subscription_id,
             synced_at=synced_at,
         )
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Invoice:
-        return from_item(cls, item, sub=keys.sub_of(item["PK"]))
+        lines = tuple(InvoiceLine(**line) for line in item.get("lines") or ())
+        return from_item(cls, item, sub=keys.sub_of(item["PK"]), lines=lines)
 
     def to_item(self) -> dict[str, Any]:
-        return to_item(self, {"PK": keys.account_pk(self.sub), "SK": self.sort_key}, "invoice", leave_out=("sub",))
+        item = to_item(self, {"PK": keys.account_pk(self.sub), "SK": self.sort_key}, "invoice", leave_out=("sub",))
+        item["lines"] = [asdict(line) for line in self.lines]
+        return item

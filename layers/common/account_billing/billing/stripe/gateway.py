@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from account_billing.billing.stripe.api import StripeApi
+from account_billing.billing.stripe.billing_details import BillingDetailsApi
 from account_billing.billing.stripe.cards import Cards
 from account_billing.billing.stripe.client import client_for
 from account_billing.billing.stripe.customers import Customers
@@ -25,6 +26,7 @@ class StripeGateway:
         self.holds = Holds(self.api)
         self.subscriptions = Subscriptions(self.api)
         self.invoices = Invoices(self.api)
+        self.details = BillingDetailsApi(self.api)
 
 
 def gateway_for(settings: BillingSettings, limiter: RateLimiter | None = None) -> StripeGateway:

@@ -75,11 +75,13 @@ class StripeSubscription:
     schedule_id: str | None
     created: int
     account: str | None  # the account key in its metadata
+    latest_invoice: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StripeSubscription:
         item = data["items"]["data"][0]
         schedule = data.get("schedule")
+        latest = data.get("latest_invoice")
         return cls(
             id=str(data["id"]),
             customer_id=_id(data["customer"]),
@@ -92,7 +94,16 @@ class StripeSubscription:
             schedule_id=_id(schedule) if schedule else None,
             created=int(data["created"]),
             account=_account(data.get("metadata")),
+            latest_invoice=_id(latest) if latest else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationReason:
+    """Why a customer leaves a paid plan, in Stripe's `cancellation_details` terms."""
+
+    feedback: str | None
+    comment: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +136,46 @@ class StripeSchedule:
 
 
 @dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    """One line of an invoice: what it bills, for which period, how many, for how much."""
+
+    description: str | None
+    period_start: int | None
+    period_end: int | None
+    quantity: int
+    amount: int
+    proration: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InvoiceLine:
+        period = data.get("period") or {}
+        details = (data.get("parent") or {}).get("subscription_item_details") or {}
+        invoice_item = (data.get("parent") or {}).get("invoice_item_details") or {}
+        return cls(
+            description=data.get("description"),
+            period_start=period.get("start"),
+            period_end=period.get("end"),
+            quantity=int(data.get("quantity") or 1),
+            amount=int(data["amount"]),
+            proration=bool(details.get("proration") or invoice_item.get("proration")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePayment:
+    """How a paid invoice was paid: the card, and the receipt Stripe keeps of the charge."""
+
+    brand: str | None
+    last4: str | None
+    receipt_url: str | None
+
+    @classmethod
+    def from_charge(cls, charge: Mapping[str, Any]) -> InvoicePayment:
+        card = (charge.get("payment_method_details") or {}).get("card") or {}
+        return cls(brand=card.get("brand"), last4=card.get("last4"), receipt_url=charge.get("receipt_url"))
+
+
+@dataclass(frozen=True, slots=True)
 class StripeInvoice:
     id: str
     customer_id: str
@@ -139,9 +190,22 @@ class StripeInvoice:
     billing_reason: str | None
     invoice_pdf: str | None
     hosted_invoice_url: str | None
+    subtotal: int = 0
+    tax: int = 0
+    total: int = 0
+    amount_remaining: int = 0
+    lines: tuple[InvoiceLine, ...] = ()
+    more_lines: bool = False  # Stripe embeds the first lines only; the rest are listed apart
+    subscription_id: str | None = None
+    account: str | None = None  # the account key in its subscription's metadata
+    paid_at: int | None = None
+    payment: InvoicePayment | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StripeInvoice:
+        lines = data.get("lines") or {}
+        details = (data.get("parent") or {}).get("subscription_details") or {}
+        subscription = details.get("subscription")
         return cls(
             id=str(data["id"]),
             customer_id=_id(data["customer"]),
@@ -156,7 +220,25 @@ class StripeInvoice:
             billing_reason=data.get("billing_reason"),
             invoice_pdf=data.get("invoice_pdf"),
             hosted_invoice_url=data.get("hosted_invoice_url"),
+            subtotal=int(data.get("subtotal") or 0),
+            tax=sum(int(tax["amount"]) for tax in data.get("total_taxes") or []),
+            total=int(data.get("total") or 0),
+            amount_remaining=int(data.get("amount_remaining") or 0),
+            lines=tuple(InvoiceLine.from_dict(line) for line in lines.get("data") or []),
+            more_lines=bool(lines.get("has_more")),
+            subscription_id=_id(subscription) if subscription else None,
+            account=_account(details.get("metadata")),
+            paid_at=(data.get("status_transitions") or {}).get("paid_at"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentActionRequired:
+    """Paying needs the customer (3-D Secure): Stripe.js completes the PaymentIntent with its
+    client secret, and the invoice is paid when it succeeds."""
+
+    payment_intent_id: str
+    client_secret: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,4 +265,22 @@ class StripeEvent:
             type=str(data["type"]),
             data_object=data["data"]["object"],
             previous_attributes=data["data"].get("previous_attributes") or {},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StripeTaxId:
+    id: str
+    type: str
+    value: str
+    verification: str | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StripeTaxId:
+        verification = data.get("verification") or {}
+        return cls(
+            id=str(data["id"]),
+            type=str(data["type"]),
+            value=str(data["value"]),
+            verification=verification.get("status"),
         )

@@ -9,10 +9,10 @@ import stripe
 
 from account_billing.billing.stripe.api import StripeApi
 from account_billing.billing.stripe.errors import RESOURCE_MISSING, unless_refused_with
-from account_billing.billing.stripe.results import StripeSchedule, StripeSubscription
+from account_billing.billing.stripe.results import CancellationReason, StripeSchedule, StripeSubscription
 
 if TYPE_CHECKING:
-    from stripe.params import SubscriptionScheduleUpdateParams
+    from stripe.params import SubscriptionScheduleUpdateParams, SubscriptionUpdateParams
 
 
 def _subscription(obj: stripe.Subscription) -> StripeSubscription:
@@ -74,12 +74,17 @@ class Subscriptions:
             )
         )
 
-    def set_cancel_at_period_end(self, subscription_id: str, cancel: bool, idempotency_key: str) -> StripeSubscription:
+    def set_cancel_at_period_end(
+        self, subscription_id: str, cancel: bool, idempotency_key: str, reason: CancellationReason | None = None
+    ) -> StripeSubscription:
+        """Cancel at the period end (or no longer); `reason`: the customer's feedback and comment,
+        recorded in the subscription's `cancellation_details`."""
+        params: SubscriptionUpdateParams = {"cancel_at_period_end": cancel}
+        if reason is not None:
+            params["cancellation_details"] = {"feedback": reason.feedback or "", "comment": reason.comment or ""}
         return _subscription(
             self.api.call(
-                lambda c: c.v1.subscriptions.update(
-                    subscription_id, {"cancel_at_period_end": cancel}, {"idempotency_key": idempotency_key}
-                )
+                lambda c: c.v1.subscriptions.update(subscription_id, params, {"idempotency_key": idempotency_key})
             )
         )
 

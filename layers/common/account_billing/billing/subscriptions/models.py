@@ -3,20 +3,53 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+
+from account_billing.core.fields import normalized
 
 PlanName = Literal["community", "developer", "essential", "professional"]
 
 
+# Stripe's `cancellation_details.feedback` values (stripe-python's SubscriptionUpdateParams).
+Feedback = Literal[
+    "customer_service",
+    "low_quality",
+    "missing_features",
+    "other",
+    "switched_service",
+    "too_complex",
+    "too_expensive",
+    "unused",
+]
+
+
+class Cancellation(BaseModel):
+    """Why the account leaves its paid plan (optional), recorded on the Stripe subscription."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    feedback: Feedback | None = Field(default=None, examples=["too_expensive"])
+    comment: Annotated[str, BeforeValidator(normalized), StringConstraints(max_length=500)] | None = Field(
+        default=None, examples=["We only need it a few months a year."]
+    )
+
+
 class ChangePlanRequest(BaseModel):
     """Move the account to a plan: upgrades at once (prorated), downgrades at the period end,
-    Community by cancelling at the period end."""
+    Community by cancelling at the period end (with a reason, if the customer gives one)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     plan: PlanName = Field(description="The plan to move to")
+    cancellation: Cancellation | None = Field(default=None, description="Only when moving to Community")
+
+    @model_validator(mode="after")
+    def _cancellation_on_leaving_only(self) -> Self:
+        if self.cancellation is not None and self.plan != "community":
+            raise ValueError("a cancellation reason goes with moving to community only")
+        return self
 
 
 class _Response(BaseModel):
@@ -50,6 +83,11 @@ class SubscriptionView(_Response):
     current_period_end: datetime | None
     scheduled_change: ScheduledChange | None
     spending_limit: int | None
+    amount_due: int | None = Field(
+        default=None, description="What a failed renewal left to pay (past_due), in cents; pay it to stay active"
+    )
+    due_since: datetime | None = Field(default=None, description="Since when it is due")
+    due_invoice_id: str | None = Field(default=None, description="The open invoice to pay (POST .../pay)")
 
 
 class SubscriptionPreview(_Response):

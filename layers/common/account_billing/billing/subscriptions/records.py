@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from account_billing.billing.plans import FREE_PLAN, PLANS
-from account_billing.billing.stripe.results import StripeSchedule, StripeSubscription
+from account_billing.billing.stripe.results import StripeInvoice, StripeSchedule, StripeSubscription
 from account_billing.core import keys
 from account_billing.core.records import from_item, to_item
 
@@ -55,6 +55,15 @@ def plan_for_price(price_id: str | None, price_ids: Mapping[str, str]) -> str:
     return next((plan for plan, price in price_ids.items() if price == price_id), FREE_PLAN.key)
 
 
+UNPAID_STATUSES = frozenset({SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID})
+
+
+def _due(stripe_sub: StripeSubscription, invoice: StripeInvoice | None) -> dict[str, Any]:
+    if invoice is None or stripe_sub.status not in UNPAID_STATUSES or invoice.status != "open":
+        return {}
+    return {"due_invoice_id": invoice.id, "amount_due": invoice.amount_remaining, "due_since": invoice.created}
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     sub: str
@@ -71,6 +80,10 @@ class Subscription:
     period_end: int | None = None
     schedule_id: str | None = None
     scheduled_plan: str | None = None
+    # what is due while a renewal is unpaid (past_due, unpaid): the open invoice, since when
+    due_invoice_id: str | None = None
+    amount_due: int | None = None
+    due_since: int | None = None
 
     @property
     def live(self) -> bool:
@@ -88,7 +101,10 @@ class Subscription:
         schedule: StripeSchedule | None,
         price_ids: Mapping[str, str],
         synced_at: int,
+        *,
+        due: StripeInvoice | None = None,
     ) -> Subscription:
+        """`due`: the subscription's latest invoice, when it is unpaid."""
         end = stripe_sub.current_period_end
         scheduled_plan = None
         if schedule is not None and schedule.pending:
@@ -111,6 +127,7 @@ class Subscription:
             scheduled_plan=scheduled_plan,
             sub_created=stripe_sub.created,
             synced_at=synced_at,
+            **_due(stripe_sub, due),
         )
 
     @classmethod

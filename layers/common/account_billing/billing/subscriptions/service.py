@@ -26,7 +26,13 @@ from account_billing.billing.context import BillingContext
 from account_billing.billing.holds.placement import HoldPlacement
 from account_billing.billing.holds.records import Hold, HoldStatus, hold_id_for_plan_change
 from account_billing.billing.plans import PLANS, Plan, price_id
-from account_billing.billing.stripe.results import Authorization, InvoicePreview, StripeSchedule, StripeSubscription
+from account_billing.billing.stripe.results import (
+    Authorization,
+    CancellationReason,
+    InvoicePreview,
+    StripeSchedule,
+    StripeSubscription,
+)
 from account_billing.billing.subscriptions.errors import NoScheduledChange, NoVerifiedCard, PlanNotAvailable
 from account_billing.billing.subscriptions.models import SubscriptionPreview, SubscriptionView
 from account_billing.billing.subscriptions.records import Subscription, is_live, read_time
@@ -67,12 +73,15 @@ class SubscriptionService:
             raise PlanNotAvailable(str(exc)) from exc
 
     # ------------------------------------------------------------------ changing
-    def change(self, caller: Caller, plan_key: str, request_key: str) -> SubscriptionView:
-        """Move to a plan. One change at a time per account: two concurrent requests (with
-        different Idempotency-Keys) could otherwise both subscribe, and charge twice."""
+    def change(
+        self, caller: Caller, plan_key: str, request_key: str, reason: CancellationReason | None = None
+    ) -> SubscriptionView:
+        """Move to a plan (`reason`: why, when leaving for Community). One change at a time per
+        account: two concurrent requests (with different Idempotency-Keys) could otherwise both
+        subscribe, and charge twice."""
         account = self.context.accounts.require_active(caller.sub, consistent=True)
         with self._changing(caller.sub):
-            return self._change(account, plan_key, request_key, read_time())
+            return self._change(account, plan_key, request_key, read_time(), reason)
 
     @contextmanager
     def _changing(self, sub: str) -> Iterator[None]:
@@ -83,7 +92,7 @@ class SubscriptionService:
             self.context.subscriptions.unlock_changes(sub)
 
     def _change(  # noqa: PLR0911
-        self, account: Account, plan_key: str, request_key: str, started: int
+        self, account: Account, plan_key: str, request_key: str, started: int, reason: CancellationReason | None
     ) -> SubscriptionView:
         sub = account.sub
         stripe = self.context.gateway.subscriptions
@@ -93,7 +102,7 @@ class SubscriptionService:
         if not target.paid:
             if current is not None and not current.cancel_at_period_end:
                 self._release_schedule(current)
-                updated = stripe.set_cancel_at_period_end(current.subscription_id, True, f"cancel-{key}")
+                updated = stripe.set_cancel_at_period_end(current.subscription_id, True, f"cancel-{key}", reason)
                 metrics.add_metric(name="SubscriptionCancelled", unit="Count", value=1)
                 return self._store(sub, updated, started=started)
             return subscription_view(current or self.context.subscriptions.get(sub))

@@ -55,4 +55,7 @@ def subscription_view(record: Subscription | None) -> SubscriptionView:
         current_period_end=end if live else None,
         scheduled_change=change,
         spending_limit=plan.monthly_spending_limit,
+        amount_due=record.amount_due if live else None,
+        due_since=from_epoch(record.due_since) if live and record.due_since else None,
+        due_invoice_id=record.due_invoice_id if live else None,
     )

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from account_billing.billing.cards.errors import DefaultCardRequired
 from account_billing.billing.context import BillingContext
 from account_billing.billing.invoices.records import Invoice
+from account_billing.billing.notices import PaymentNotices
 from account_billing.billing.stripe.results import StripeEvent
-from account_billing.billing.subscriptions.records import Subscription, read_time
+from account_billing.billing.subscriptions.records import UNPAID_STATUSES, Subscription, read_time
 from account_billing.billing.webhooks.payment_intents import on_payment_intent_event
 from account_billing.core.identity import Caller
 from account_billing.core.observability import logger, metrics
@@ -35,6 +36,7 @@ INVOICE_EVENTS = frozenset(
         "invoice.paid",
         "invoice.payment_succeeded",
         "invoice.payment_failed",
+        "invoice.payment_action_required",
         "invoice.voided",
         "invoice.marked_uncollectible",
         "invoice.updated",
@@ -61,9 +63,12 @@ LOGGED_ONLY = frozenset({"setup_intent.succeeded", "setup_intent.setup_failed", 
 
 
 class StripeEvents:
-    def __init__(self, context: BillingContext, cards: Callable[[], CardService]) -> None:
+    def __init__(
+        self, context: BillingContext, cards: Callable[[], CardService], notices: PaymentNotices | None = None
+    ) -> None:
         self.context = context
         self._cards = cards  # built for the events about cards and holds only (a cold start's cost)
+        self.notices = notices
         self.events = context.events
         self.gateway = context.gateway
 
@@ -93,7 +98,7 @@ class StripeEvents:
     # ------------------------------------------------------------------ by type
     def _apply(self, event_type: str, obj: Mapping[str, Any], previous: Mapping[str, Any]) -> bool:  # noqa: PLR0911
         if event_type in INVOICE_EVENTS:
-            return self._invoice(obj)
+            return self._invoice(obj, event_type)
         if event_type in SUBSCRIPTION_EVENTS:
             return self._subscription(str(obj["id"]))
         if event_type in SCHEDULE_EVENTS:
@@ -142,7 +147,7 @@ class StripeEvents:
             return None
         return sub
 
-    def _invoice(self, obj: Mapping[str, Any]) -> bool:
+    def _invoice(self, obj: Mapping[str, Any], event_type: str) -> bool:
         if not obj.get("id") or not obj.get("customer"):
             return False
         details = (obj.get("parent") or {}).get("subscription_details") or {}
@@ -151,9 +156,12 @@ class StripeEvents:
             return False
         synced = read_time()
         invoice = self.gateway.invoices.retrieve(str(obj["id"]))
-        return invoice is not None and self.context.invoices.save(
-            Invoice.from_stripe(sub, invoice, synced), invoice.customer_id
-        )
+        if invoice is None:
+            return False
+        saved = self.context.invoices.save(Invoice.from_stripe(sub, invoice, synced), invoice.customer_id)
+        if self.notices is not None:
+            self.notices.after(event_type, sub, invoice)
+        return saved
 
     def _subscription(self, subscription_id: str) -> bool:
         synced = read_time()
@@ -162,5 +170,7 @@ class StripeEvents:
         if sub is None:
             return False
         schedule = self.gateway.subscriptions.schedule(current.schedule_id) if current.schedule_id else None
-        record = Subscription.from_stripe(sub, current, schedule, self.context.settings.plan_price_ids, synced)
+        unpaid = current.status in UNPAID_STATUSES and current.latest_invoice
+        due = self.gateway.invoices.retrieve(current.latest_invoice) if unpaid and current.latest_invoice else None
+        record = Subscription.from_stripe(sub, current, schedule, self.context.settings.plan_price_ids, synced, due=due)
         return self.context.subscriptions.save(record)
