@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from local.functions import FunctionRuntime, InvocationError
+from local.polling import Ticker
 from local.resources import Provisioned, TemplateSchedule
 
 log = logging.getLogger("local")
@@ -168,27 +169,18 @@ class ScheduleClock:
     max_attempts: int = 3
     retry_after: timedelta = timedelta(seconds=5)
     _tracked: dict[str, _Tracked] = field(default_factory=dict)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _ticker: Ticker | None = None
     _warned: set[str] = field(default_factory=set)
     _tick_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -------------------------------------------------------------- thread
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="local-scheduler", daemon=True)
-        self._thread.start()
+        self._ticker = Ticker("local-scheduler", self.interval, self.tick, "the local scheduler")
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.tick()
-            except Exception:
-                log.exception("the local scheduler failed; retrying")
+        if self._ticker is not None:
+            self._ticker.stop()
 
     # -------------------------------------------------------------- firing
     def _schedules(self) -> list[dict[str, Any]]:

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
 from local.config import ACCOUNT_ID
 from local.functions import FunctionRuntime, InvocationError
+from local.polling import Ticker
 from local.resources import AsyncDelivery, QueueSource
 
 log = logging.getLogger("local")
@@ -32,26 +32,17 @@ class EventPoller:
     deliveries: list[AsyncDelivery]
     queue_sources: list[QueueSource]
     interval: float = 0.25
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _ticker: Ticker | None = None
 
     def start(self) -> None:
         if not (self.deliveries or self.queue_sources):
             return
-        self._thread = threading.Thread(target=self._run, name="local-event-sources", daemon=True)
-        self._thread.start()
+        self._ticker = Ticker("local-event-sources", self.interval, self.poll, "the local event poller")
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.poll()
-            except Exception:
-                log.exception("the local event poller failed; retrying")
+        if self._ticker is not None:
+            self._ticker.stop()
 
     def poll(self) -> int:
         """Deliver what is waiting; the number of invocations made."""
