@@ -224,3 +224,17 @@ def test_a_hold_of_another_plan_than_the_accounts_own_is_refused(
     assert body["type"].endswith(":hold-plan-not-allowed")
     assert stripe_sim.calls == []  # refused before Stripe was asked anything
     assert holds("user-ada") == []
+
+
+def test_an_idempotency_key_refused_with_an_unknown_card_adds_another_card_later(ada: Cards) -> None:
+    # Given a request refused because its card does not exist (nothing is stored for its key)
+    refused = ada.add("pm_" + "0" * 40, key="key-reused-after-a-refusal")
+    assert refused[0] == 404
+
+    # When the same Idempotency-Key comes again with a real card
+    status, _, body = ada.add("pm_card_visa", key="key-reused-after-a-refusal")
+
+    # Then the card is added (Stripe's attach key names the card too: never a 500 for a key
+    # Stripe saw with other parameters)
+    assert status == 201, body
+    assert [c["id"] for c in ada.list()[2]["payment_methods"]] == [body["payment_method"]["id"]]

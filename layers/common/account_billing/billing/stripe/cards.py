@@ -3,6 +3,7 @@ attached to (or detached from) the account's customer."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import TYPE_CHECKING
 
@@ -66,10 +67,15 @@ class Cards:
         `request_key` names the request (a retry of it sends the same): Stripe answers a key it
         has seen with its first answer for 24 hours, so a key naming only the card would answer
         a card removed and added again with the attachment that was undone since."""
+        # The key names the request and the card it carries: a request refused before it was
+        # stored (an unknown card) leaves its Idempotency-Key free for another card, which Stripe
+        # would refuse under the same key (its keys are bound to their parameters).
+        card_digest = hashlib.sha256(payment_method_id.encode()).hexdigest()[:16]
+        idempotency_key = f"attach-{request_key}-{card_digest}"
         try:
             pm = self.api.call(
                 lambda c: c.v1.payment_methods.attach(
-                    payment_method_id, {"customer": customer_id}, {"idempotency_key": f"attach-{request_key}"}
+                    payment_method_id, {"customer": customer_id}, {"idempotency_key": idempotency_key}
                 )
             )
         except stripe.InvalidRequestError as exc:
