@@ -28,6 +28,8 @@ def invoices() -> InvoiceService:
 
 @app.get(
     "/v1/billing/invoices",
+    operation_id="invoices.list",
+    tags=["Invoices"],
     summary="The billing history, newest first: number, status, amounts, period",
     responses=responses(200, InvoicePage, "One page of invoices", 400, 401, 404, 422),
 )
@@ -40,6 +42,8 @@ def list_invoices(
 
 @app.get(
     "/v1/billing/invoices/<invoice_id>",
+    operation_id="invoices.get",
+    tags=["Invoices"],
     summary="One invoice of the account",
     responses=responses(200, InvoiceView, "The invoice", 401, 404, 422),
 )
@@ -49,6 +53,8 @@ def get_invoice(invoice_id: InvoiceId) -> Response[str]:
 
 @app.get(
     "/v1/billing/invoices/<invoice_id>/pdf",
+    operation_id="invoices.downloadStatement",
+    tags=["Invoices"],
     summary="The invoice's statement (a redirect to Stripe's PDF); 409 while it is a draft",
     responses=responses(302, None, "Redirect to the PDF", 401, 404, 409, 422),
 )

@@ -34,6 +34,8 @@ def spending() -> SpendingService:
 
 @app.get(
     "/v1/billing/spending",
+    operation_id="spending.get",
+    tags=["Spending"],
     summary="Month-to-date spend against the plan's monthly limit",
     responses=responses(200, SpendingView, "This month's spending", 401, 404),
 )
@@ -43,6 +45,8 @@ def get_spending() -> Response[str]:
 
 @app.post(
     "/v1/billing/spending-limit-requests",
+    operation_id="spending.requestLimitIncrease",
+    tags=["Spending"],
     summary="Ask for a higher monthly spending limit",
     responses=responses(201, LimitIncreaseView, "Recorded; we will be in touch", 401, 404, 409, 422),
 )
@@ -52,6 +56,8 @@ def request_limit_increase(request: LimitIncreaseRequest) -> Response[str]:
 
 @app.get(
     "/v1/billing/spending-limit-requests",
+    operation_id="spending.listLimitIncreaseRequests",
+    tags=["Spending"],
     summary="The account's limit-increase requests, newest first",
     responses=responses(200, LimitIncreasePage, "A page of requests", 400, 401, 422),
 )
