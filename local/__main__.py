@@ -2,8 +2,9 @@
 
     python -m local [--port 3000] [--param Name=Value ...] [--user alice]
 
-Prints a banner with the URL, a ready token and the docs, logs one line per request, and stops
-everything on Ctrl-C (or SIGTERM). A busy port is an error (exit status 1)."""
+Prints a banner with the URL, a ready token and the docs before the API answers its first
+request, logs one line per request, and stops everything on Ctrl-C (or SIGTERM). A busy port is
+an error (exit status 1)."""
 
 from __future__ import annotations
 
@@ -101,7 +102,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         stack = LocalStack(
-            port=args.port, host=args.host, stack_name="local", parameters=dict(args.param), state_dir=args.state_dir
+            port=args.port,
+            host=args.host,
+            stack_name="local",
+            parameters=dict(args.param),
+            state_dir=args.state_dir,
+            on_ready=lambda ready: print(banner(ready, ready.issue_token(args.user), args.user), flush=True),
         )
     except LiveStripeKeyError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -120,7 +126,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     try:
         running.write_text(json.dumps({"base_url": stack.base_url, "pid": os.getpid()}))
-        print(banner(stack, stack.issue_token(args.user), args.user), flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         print("\nstopping...", file=sys.stderr, flush=True)
