@@ -62,6 +62,7 @@ def banner(stack: LocalStack, token: str, user: str) -> str:
         f"  API        {url}",
         f"  Docs       {url}/docs   (OpenAPI: {url}/openapi.json)",
         f"  Mailbox    {url}/_local/mailbox",
+        f"  Web app    {stack.resolver.parameters.get('WebAppUrl')}   (where the emails' links lead)",
         f"  AWS        {stack.moto_url}   (moto; tables: {tables or 'none'})",
         f"  Stripe     {stack.stripe.description}",
         "",
@@ -113,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     running = args.state_dir / RUNNING_FILE
+    print("Starting: AWS in moto, the template's resources, Stripe, the functions...", file=sys.stderr, flush=True)
     try:
         stack.start()
     except PortInUseError:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from account_billing.emails.models import AddEmailRequest
+from local.__main__ import banner
 from local.auth import TokenIssuer, load_or_create_key
 from local.identity import stack_parameters
 from local.stack import LocalStack
@@ -94,3 +95,10 @@ def test_one_hold_is_released_by_its_schedule_name_as_the_readme_shows(
     after = api.get("/v1/billing/payment-methods", headers=caller.auth).json()["payment_methods"][0]["hold"]
     assert (after["status"], after["outcome"]) == ("released", "canceled")
     assert re.fullmatch(r"[\w-]+", hold["id"])
+
+
+def test_the_banner_names_the_web_app_the_emails_link_to(stack: LocalStack) -> None:
+    text = banner(stack, "a-token", "alice")
+
+    assert f"Web app    http://localhost:{stack.port}{PREFIX}" in text
+    assert "export TOKEN=a-token" in text
