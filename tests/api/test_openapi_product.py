@@ -82,9 +82,7 @@ def resolved(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
 
 
 def test_every_json_body_has_examples_valid_against_its_schema(document: dict[str, Any]) -> None:
-    registry: Registry[Any] = Registry().with_resource(
-        "urn:api", DRAFT202012.create_resource(document)
-    )
+    registry: Registry[Any] = Registry().with_resource("urn:api", DRAFT202012.create_resource(document))
     bodies = dict(body_schemas(document))
     assert len(bodies) >= 39  # 14 request bodies and 25 JSON success answers today
 
@@ -100,9 +98,7 @@ def test_every_json_body_has_examples_valid_against_its_schema(document: dict[st
 
 
 def test_an_example_that_breaks_its_schema_is_caught(document: dict[str, Any]) -> None:
-    registry: Registry[Any] = Registry().with_resource(
-        "urn:api", DRAFT202012.create_resource(document)
-    )
+    registry: Registry[Any] = Registry().with_resource("urn:api", DRAFT202012.create_resource(document))
     validator = jsonschema.Draft202012Validator(
         {"$ref": "urn:api#/components/schemas/AddEmailRequest"}, registry=registry
     )

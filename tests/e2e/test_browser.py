@@ -125,6 +125,24 @@ def test_the_verification_link_of_an_email_verifies_the_address_in_the_browser(
     assert {"address": address, "verified": True} in [{k: e[k] for k in ("address", "verified")} for e in emails]
 
 
+def test_a_link_opened_signed_out_verifies_once_signed_in_on_its_page(
+    stack: LocalStack, page: Page, caller: Caller, account: httpx.Response
+) -> None:
+    address = f"{caller.sub}@example.net"
+    added = httpx.post(f"{stack.base_url}/v1/account/emails", json={"address": address}, headers=caller.auth)
+    assert added.status_code == 201, added.text
+    body = httpx.get(f"{stack.base_url}/_local/mailbox", params={"to": address}).json()["messages"][-1]["body"]
+    link = LINK.search(body)
+    assert link is not None, body
+
+    page.goto(link[0])
+    expect(page.locator("#signed-in")).to_have_text("Not signed in.")
+    page.fill("#sign-in input[name=user]", caller.sub)
+    page.click("#sign-in button")
+
+    expect(page.locator("#verify-result")).to_have_text(f"Verified {address}")
+
+
 class _Foreign(BaseHTTPRequestHandler):
     """The same web app page, served from an origin the template does not allow."""
 
