@@ -33,7 +33,7 @@ class _Request(BaseModel):
 class AddPaymentMethodRequest(_Request):
     """Add a card and verify it with a temporary hold of the plan's pre-authorization amount."""
 
-    model_config = with_examples({"payment_method": "pm_1Pgc75B7WZ01zgkWlHVgdEGJ", "plan": "developer"})
+    model_config = with_examples({"payment_method": "pm_card_visa", "plan": "developer"})
 
     payment_method: PaymentMethodId
     plan: Literal["developer", "essential", "professional"] | None = Field(
