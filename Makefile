@@ -23,8 +23,10 @@ help:
 $(STAMP): layers/common/requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 && $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
 	  || { echo "error: $(PYTHON) (Python 3.13) is required; install it or pass PYTHON=/path/to/python3.13" >&2; exit 1; }
+	@echo "Installing the pinned requirements into $(VENV) (once; about a minute and a half)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt \
+	  | grep --line-buffered -v '^Requirement already satisfied'; test $${PIPESTATUS[0]} -eq 0
 	touch $(STAMP)
 
 venv: $(STAMP)

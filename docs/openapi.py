@@ -19,6 +19,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+from local.openapi import TAGS
 from local.template import ROOT, functions, http_routes, load_template
 
 OUTPUT = ROOT / "docs" / "openapi.json"
@@ -42,6 +43,7 @@ def build() -> dict[str, Any]:
         title=TITLE,
         version=VERSION,
         description=DESCRIPTION,
+        tags=list(TAGS),
         security_schemes={"jwt": HTTPBearer(bearerFormat="JWT")},
         security=[{"jwt": []}],
         on_conflict="error",

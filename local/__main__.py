@@ -2,8 +2,9 @@
 
     python -m local [--port 3000] [--param Name=Value ...] [--user alice]
 
-Prints a banner with the URL, a ready token and the docs, logs one line per request, and stops
-everything on Ctrl-C (or SIGTERM). A busy port is an error (exit status 1)."""
+Prints a banner with the URL, a ready token and the docs before the API answers its first
+request, logs one line per request, and stops everything on Ctrl-C (or SIGTERM). A busy port is
+an error (exit status 1)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ def banner(stack: LocalStack, token: str, user: str) -> str:
         f"  API        {url}",
         f"  Docs       {url}/docs   (OpenAPI: {url}/openapi.json)",
         f"  Mailbox    {url}/_local/mailbox",
+        f"  Web app    {stack.resolver.parameters.get('WebAppUrl')}   (where the emails' links lead)",
         f"  AWS        {stack.moto_url}   (moto; tables: {tables or 'none'})",
         f"  Stripe     {stack.stripe.description}",
         "",
@@ -101,12 +103,18 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         stack = LocalStack(
-            port=args.port, host=args.host, stack_name="local", parameters=dict(args.param), state_dir=args.state_dir
+            port=args.port,
+            host=args.host,
+            stack_name="local",
+            parameters=dict(args.param),
+            state_dir=args.state_dir,
+            on_ready=lambda ready: print(banner(ready, ready.issue_token(args.user), args.user), flush=True),
         )
     except LiveStripeKeyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     running = args.state_dir / RUNNING_FILE
+    print("Starting: AWS in moto, the template's resources, Stripe, the functions...", file=sys.stderr, flush=True)
     try:
         stack.start()
     except PortInUseError:
@@ -120,7 +128,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     try:
         running.write_text(json.dumps({"base_url": stack.base_url, "pid": os.getpid()}))
-        print(banner(stack, stack.issue_token(args.user), args.user), flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         print("\nstopping...", file=sys.stderr, flush=True)

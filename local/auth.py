@@ -93,7 +93,7 @@ class TokenIssuer:
             "iat": now,
             "exp": now + expires_in,
             "jti": secrets.token_hex(8),
-            "email": f"{sub}@example.test",
+            "email": f"{sub}@example.com",  # an address the service's own validator accepts
             "email_verified": True,
             "token_use": "id",
         }

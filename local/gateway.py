@@ -252,6 +252,10 @@ class HttpServer:
     def port(self) -> int:
         return int(self._server.server_address[1])
 
+    @property
+    def serving(self) -> bool:
+        return self._thread is not None
+
     def serve(self, gateway: Gateway) -> None:
         self._server.gateway = gateway
         self._thread = threading.Thread(

@@ -18,10 +18,13 @@ from local.intrinsics import Resolver, parameter_values
 from local.template import resources
 
 
-def stack_parameters(template: Mapping[str, Any], given: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The template's parameter values locally: the local ones, then LOCAL_PARAM_*, then `given`."""
+def stack_parameters(
+    template: Mapping[str, Any], given: Mapping[str, Any] | None = None, defaults: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The template's parameter values locally: the local ones (`defaults` among them), then
+    LOCAL_PARAM_*, then `given`."""
     declared = template.get("Parameters", {})
-    local = {name: value for name, value in LOCAL_PARAMETERS.items() if name in declared}
+    local = {name: value for name, value in {**LOCAL_PARAMETERS, **(defaults or {})}.items() if name in declared}
     return parameter_values(template, {**local, **parameter_overrides(), **(given or {})})
 
 

@@ -7,6 +7,7 @@
 - `GET /_local/jwks.json`: the public key the local authorizer checks tokens against.
 - `GET /_local/cdn/<Distribution>/<key>`: the template's CloudFront distributions (`local.cdn`).
 - `GET /_local/metrics`, `/_local/alarms`, `/_local/logs`: what CloudWatch would see (`local.operability`).
+- `GET /_local/app...`: the web app's pages that emails link to (`local.webapp`).
 """
 
 from __future__ import annotations
@@ -42,12 +43,15 @@ class LocalPages:
     jwks: Callable[[], dict[str, Any]]
     cdn: Callable[[str, str], HttpResponse | None]
     operability: Callable[[HttpRequest], HttpResponse | None] = lambda _: None
+    web_app: Callable[[HttpRequest], HttpResponse | None] = lambda _: None
 
     def __call__(self, request: HttpRequest) -> HttpResponse | None:  # noqa: PLR0911, PLR0912 -- a small router
         path, query = request.raw_path, parse_qs(request.raw_query)
         if (cdn := self.cdn(request.method, path)) is not None:
             return cdn
         if (page := self.operability(request)) is not None:
+            return page
+        if (page := self.web_app(request)) is not None:
             return page
         if request.method == "GET":
             if path == "/openapi.json" or (path == "/docs" and query.get("format") == ["json"]):

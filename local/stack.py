@@ -16,16 +16,15 @@ import hashlib
 import logging
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import boto3
 import httpx
-from moto.server import ThreadedMotoServer
 
-from local import cdn, dynamodb_atomic, s3_post_policy
+from local import cdn, dynamodb_atomic, s3_cors, s3_post_policy
 from local.apigw import ApiContext, Cors, RouteTable
 from local.auth import TokenIssuer, load_or_create_key, public_jwk
 from local.config import ACCOUNT_ID, HOST, REGION, STATE_DIR, STRIPE_KEY_PARAMETER, StripeSettings, stripe_settings
@@ -43,6 +42,7 @@ from local.simulated_stripe import SimulatedStripe
 from local.sources import EventPoller
 from local.telemetry import Telemetry
 from local.template import ROOT, HttpRoute, functions, http_routes, load_template, resources
+from local.webapp import WebApp, web_app_parameters
 
 log = logging.getLogger("local")
 
@@ -72,6 +72,7 @@ class LocalStack:
         state_dir: Path = STATE_DIR,
         clock_interval: float = 1.0,
         poll_interval: float = 0.25,
+        on_ready: Callable[[LocalStack], None] | None = None,
     ) -> None:
         self.port = port
         self.host = host
@@ -85,11 +86,12 @@ class LocalStack:
         self.state_dir = state_dir
         self.clock_interval = clock_interval
         self.poll_interval = poll_interval
+        self.on_ready = on_ready  # called once everything is up, just before the API answers
         self.region = REGION
         self.account_id = ACCOUNT_ID
         self.stripe: StripeSettings = stripe_settings(state_dir)
         self._http: HttpServer | None = None
-        self._moto: ThreadedMotoServer | None = None
+        self._moto: s3_cors.MotoServer | None = None
         self._session: boto3.session.Session | None = None
         self.moto_url = ""
         self.runtime: FunctionRuntime | None = None
@@ -109,6 +111,11 @@ class LocalStack:
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def serving(self) -> bool:
+        """Whether the API answers requests."""
+        return self._http is not None and self._http.serving
 
     @property
     def api_id(self) -> str:
@@ -156,7 +163,7 @@ class LocalStack:
 
     def _start_aws(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self._moto = s3_cors.MotoServer(ip_address=self.host, port=0, verbose=False)  # browsers get S3's CORS
         self._moto.start()
         moto_host, moto_port = self._moto.get_host_and_port()
         self.moto_url = f"http://{moto_host}:{moto_port}"
@@ -178,7 +185,7 @@ class LocalStack:
         return session.client(service, endpoint_url=self.moto_url)
 
     def _provision(self) -> None:
-        parameters = stack_parameters(self.template, self.parameters)
+        parameters = stack_parameters(self.template, self.parameters, web_app_parameters(self.port))
         self.resolver = Resolver(
             self.template,
             parameters=parameters,
@@ -300,6 +307,7 @@ class LocalStack:
             jwks=lambda: {"keys": [jwk]},
             cdn=lambda method, path: cdn.serve(s3, origins, method, path),
             operability=operability_pages(self.template, self.resolver, _started(self.telemetry)),
+            web_app=WebApp(self.base_url, self.issue_token),
         )
         gateway = Gateway(
             RouteTable(self.routes),
@@ -310,6 +318,8 @@ class LocalStack:
             local_pages=pages,
             telemetry=self.telemetry,
         )
+        if self.on_ready is not None:
+            self.on_ready(self)  # e.g. the banner: printed before the first request is answered
         http.serve(gateway)
         self.poller = EventPoller(
             self.client("sqs"),
@@ -354,7 +364,7 @@ class LocalStack:
         """In simulator mode: the offline Stripe, served on the loopback interface, with the
         stage's Prices (its events go to the webhook once the API is served)."""
         if self.stripe.mode == "simulator":
-            parameters = stack_parameters(self.template, self.parameters)
+            parameters = stack_parameters(self.template, self.parameters, web_app_parameters(self.port))
             self.simulated_stripe = SimulatedStripe(self.base_url, parameters, lambda: self.client("ssm"))
             self.simulated_stripe.start()
 

@@ -33,6 +33,8 @@ def avatars() -> AvatarService:
 
 @app.post(
     "/v1/account/avatar",
+    operation_id="avatar.createUpload",
+    tags=["Avatar"],
     summary="A presigned POST to upload an avatar (JPEG or PNG, at most 20 MB)",
     responses=responses(200, AvatarUpload, "The upload form", 401, 404, 422, 429),
 )
@@ -42,6 +44,8 @@ def request_upload(request: AvatarUploadRequest) -> Response[str]:
 
 @app.delete(
     "/v1/account/avatar",
+    operation_id="avatar.remove",
+    tags=["Avatar"],
     summary="Remove the avatar (the profile shows initials again)",
     responses=responses(204, None, "Removed (or there was none)", 401, 404),
 )

@@ -45,13 +45,21 @@ def emails() -> EmailService:
     )
 
 
-@app.get("/v1/account/emails", summary="The account's addresses", responses=responses(200, EmailList, "Addresses", 401))
+@app.get(
+    "/v1/account/emails",
+    operation_id="emails.list",
+    tags=["Emails"],
+    summary="The account's addresses",
+    responses=responses(200, EmailList, "Addresses", 401),
+)
 def list_emails() -> Response[str]:
     return json_response(emails().list(caller_of(app)))
 
 
 @app.post(
     "/v1/account/emails",
+    operation_id="emails.add",
+    tags=["Emails"],
     summary="Add an address; a verification email with a single-use link is sent to it",
     responses=responses(201, EmailView, "Added, unverified", 401, 404, 409, 422, 429, 502),
 )
@@ -61,6 +69,8 @@ def add_email(request: AddEmailRequest) -> Response[str]:
 
 @app.post(
     "/v1/account/emails/resend",
+    operation_id="emails.resendVerification",
+    tags=["Emails"],
     summary="Send the verification email again (at most once a minute, and within the address's and "
     "the account's daily budgets)",
     responses=responses(200, EmailView, "Sent", 401, 404, 409, 422, 429, 502),
@@ -71,6 +81,8 @@ def resend_verification(request: ResendVerificationRequest) -> Response[str]:
 
 @app.post(
     "/v1/account/emails/verify",
+    operation_id="emails.verify",
+    tags=["Emails"],
     summary="Verify an address with the token from its verification email",
     responses=responses(200, EmailView, "Verified", 401, 409, 422),
 )
@@ -80,6 +92,8 @@ def verify_email(request: VerifyEmailRequest) -> Response[str]:
 
 @app.put(
     "/v1/account/emails/primary",
+    operation_id="emails.setPrimary",
+    tags=["Emails"],
     summary="Make a verified address the primary (the previous one is told)",
     responses=responses(200, EmailView, "Primary", 401, 404, 409, 422),
 )
@@ -89,6 +103,8 @@ def set_primary(request: SetPrimaryEmailRequest) -> Response[str]:
 
 @app.delete(
     "/v1/account/emails/<email>",
+    operation_id="emails.remove",
+    tags=["Emails"],
     summary="Remove an address (not the primary, not the last verified one)",
     responses=responses(204, None, "Removed", 401, 404, 409, 422),
 )

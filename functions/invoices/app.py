@@ -36,6 +36,8 @@ def pay_once() -> Any:
 
 @app.get(
     "/v1/billing/invoices",
+    operation_id="invoices.list",
+    tags=["Invoices"],
     summary="The billing history, newest first: number, status, amounts, period",
     responses=responses(200, InvoicePage, "One page of invoices", 400, 401, 404, 422),
 )
@@ -48,6 +50,8 @@ def list_invoices(
 
 @app.get(
     "/v1/billing/invoices/<invoice_id>",
+    operation_id="invoices.get",
+    tags=["Invoices"],
     summary="One invoice of the account: its lines, totals, payment, hosted page, receipt and statement",
     responses=responses(200, InvoiceDetail, "The invoice", 401, 404, 422),
 )
@@ -57,6 +61,8 @@ def get_invoice(invoice_id: InvoiceId) -> Response[str]:
 
 @app.get(
     "/v1/billing/invoices/<invoice_id>/pdf",
+    operation_id="invoices.downloadStatement",
+    tags=["Invoices"],
     summary="The invoice's statement (a redirect to Stripe's PDF); 409 while it is a draft",
     responses=responses(302, None, "Redirect to the PDF", 401, 404, 409, 422),
 )

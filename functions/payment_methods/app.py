@@ -44,6 +44,8 @@ def add_card_once() -> Any:
 
 @app.post(
     "/v1/billing/setup-intent",
+    operation_id="cards.createSetupIntent",
+    tags=["Cards"],
     summary="A SetupIntent's client secret, for Stripe.js to collect a card (card numbers never reach this API)",
     responses=responses(200, SetupIntentView, "The client secret", 401, 404, 429, 503),
 )
@@ -53,6 +55,8 @@ def setup_intent() -> Response[str]:
 
 @app.post(
     "/v1/billing/payment-methods",
+    operation_id="cards.add",
+    tags=["Cards"],
     summary="Add a card: attach it and verify it with a temporary hold of the account's plan's pre-authorization "
     "(cards tried and declined, cards kept and holds open are limited per account: 409, 429)",
     responses={
@@ -83,6 +87,8 @@ def add_payment_method(request: AddPaymentMethodRequest, idempotency_key: Idempo
 
 @app.get(
     "/v1/billing/payment-methods",
+    operation_id="cards.list",
+    tags=["Cards"],
     summary="The account's cards: brand, last 4 digits, expiry, default, verification and hold",
     responses=responses(200, PaymentMethodList, "The cards", 401, 404),
 )
@@ -92,6 +98,8 @@ def list_payment_methods() -> Response[str]:
 
 @app.put(
     "/v1/billing/payment-methods/<payment_method_id>/default",
+    operation_id="cards.setDefault",
+    tags=["Cards"],
     summary="Make a verified card the default",
     responses=responses(204, None, "It is the default now", 401, 404, 409, 422, 503),
 )
@@ -102,6 +110,8 @@ def set_default(payment_method_id: PaymentMethodIdPath) -> Response[None]:
 
 @app.delete(
     "/v1/billing/payment-methods/<payment_method_id>",
+    operation_id="cards.remove",
+    tags=["Cards"],
     summary="Remove a card (not the default while a paid plan needs it and no other verified card exists)",
     responses=responses(204, None, "Removed", 401, 404, 409, 422, 503),
 )

@@ -52,6 +52,8 @@ def account_response(view: AccountView, status: int = 200) -> Response[str]:
 
 @app.post(
     "/v1/account",
+    operation_id="account.create",
+    tags=["Account"],
     summary="Create the caller's account",
     responses=responses(201, AccountView, "Account created", 401, 409, 422),
 )
@@ -59,13 +61,21 @@ def create_account(request: CreateAccountRequest) -> Response[str]:
     return account_response(accounts().create(caller_of(app), request), status=201)
 
 
-@app.get("/v1/account", summary="The caller's account", responses=responses(200, AccountView, "The account", 401, 404))
+@app.get(
+    "/v1/account",
+    operation_id="account.get",
+    tags=["Account"],
+    summary="The caller's account",
+    responses=responses(200, AccountView, "The account", 401, 404),
+)
 def get_account() -> Response[str]:
     return account_response(accounts().get(caller_of(app)))
 
 
 @app.patch(
     "/v1/account/profile",
+    operation_id="account.updateProfile",
+    tags=["Account"],
     summary="Edit profile fields (present fields only; null clears)",
     responses=responses(200, AccountView, "The updated account", 401, 404, 412, 422),
 )
@@ -75,6 +85,8 @@ def update_profile(request: UpdateProfileRequest, if_match: IfMatch = None) -> R
 
 @app.put(
     "/v1/account/user-id",
+    operation_id="account.changeUserId",
+    tags=["Account"],
     summary="Change the User ID (the old one is freed at once; nothing redirects from it)",
     responses=responses(200, UserIdChanged, "The User ID changed", 401, 404, 409, 412, 422),
 )
@@ -85,6 +97,8 @@ def change_user_id(request: ChangeUserIdRequest, if_match: IfMatch = None) -> Re
 
 @app.put(
     "/v1/account/visibility",
+    operation_id="account.setVisibility",
+    tags=["Account"],
     summary="Make the profile public or private",
     responses=responses(200, AccountView, "The updated account", 401, 404, 412, 422),
 )
@@ -94,6 +108,8 @@ def set_visibility(request: SetVisibilityRequest, if_match: IfMatch = None) -> R
 
 @app.get(
     "/v1/users/<user_id>",
+    operation_id="account.getPublicProfile",
+    tags=["Account"],
     summary="A public profile by User ID (case-insensitive); no token needed",
     responses=responses(200, PublicProfileView, "The public profile", 404),
 )
@@ -104,6 +120,8 @@ def public_profile(user_id: Annotated[str, Path(max_length=64)]) -> Response[str
 
 @app.delete(
     "/v1/account",
+    operation_id="account.delete",
+    tags=["Account"],
     summary="Delete the account permanently (repeat the User ID to confirm)",
     responses=responses(204, None, "Deleted", 401, 404, 409, 422),
 )

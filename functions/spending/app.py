@@ -55,6 +55,8 @@ def alerts() -> SpendingAlerts:
 
 @app.get(
     "/v1/billing/spending",
+    operation_id="spending.get",
+    tags=["Spending"],
     summary="Month-to-date spend against the plan's monthly limit, and the alert thresholds crossed",
     responses=responses(200, SpendingOverview, "This month's spending", 401, 404),
 )
@@ -65,7 +67,7 @@ def get_spending() -> Response[str]:
 @app.get(
     "/v1/billing/spending/alerts",
     summary="The spending alert thresholds, in % of the month's limit (50, 80, 100 unless changed)",
-    operation_id="spending.alerts.get",
+    operation_id="spending.getAlerts",
     tags=["Spending"],
     responses=responses(200, AlertSettingsView, "The thresholds", 401, 404),
 )
@@ -76,7 +78,7 @@ def get_alerts() -> Response[str]:
 @app.put(
     "/v1/billing/spending/alerts",
     summary="Choose the spending alert thresholds: each emailed to the billing email at most once a month",
-    operation_id="spending.alerts.replace",
+    operation_id="spending.replaceAlerts",
     tags=["Spending"],
     responses=responses(200, AlertSettingsView, "The thresholds now", 400, 401, 404, 409, 422),
 )
@@ -86,6 +88,8 @@ def replace_alerts(request: AlertSettingsRequest) -> Response[str]:
 
 @app.post(
     "/v1/billing/spending-limit-requests",
+    operation_id="spending.requestLimitIncrease",
+    tags=["Spending"],
     summary="Ask for a higher monthly spending limit",
     responses=responses(201, LimitIncreaseView, "Recorded; we will be in touch", 401, 404, 409, 422),
 )
@@ -95,6 +99,8 @@ def request_limit_increase(request: LimitIncreaseRequest) -> Response[str]:
 
 @app.get(
     "/v1/billing/spending-limit-requests",
+    operation_id="spending.listLimitIncreaseRequests",
+    tags=["Spending"],
     summary="The account's limit-increase requests, newest first",
     responses=responses(200, LimitIncreasePage, "A page of requests", 400, 401, 422),
 )

@@ -52,6 +52,8 @@ def events() -> StripeEvents:
 
 @app.post(
     "/v1/webhooks/stripe",
+    operation_id="webhooks.receiveStripeEvent",
+    tags=["Webhooks"],
     summary="Stripe's events (signed by Stripe; no JWT)",
     responses=responses(200, None, "Applied, ignored or already applied", 400, 503),
 )

@@ -46,6 +46,8 @@ def change_once() -> Any:
 
 @app.get(
     "/v1/plans",
+    operation_id="plans.list",
+    tags=["Subscription"],
     summary="The plans: monthly price, spending limit and card pre-authorization (public)",
     responses=responses(200, PlanList, "The plans"),
 )
@@ -60,6 +62,8 @@ def list_plans() -> Response[str]:
 
 @app.get(
     "/v1/billing/subscription",
+    operation_id="subscription.get",
+    tags=["Subscription"],
     summary="The account's plan, subscription status, current period and any scheduled change",
     responses=responses(200, SubscriptionView, "The subscription", 401, 404),
 )
@@ -69,6 +73,8 @@ def get_subscription() -> Response[str]:
 
 @app.put(
     "/v1/billing/subscription",
+    operation_id="subscription.change",
+    tags=["Subscription"],
     summary="Move to a plan: upgrades at once (prorated), downgrades and Community at the period end",
     responses=responses(200, SubscriptionView, "The subscription now", 400, 401, 402, 404, 409, 422, 503),
 )
@@ -79,6 +85,8 @@ def change_plan(request: ChangePlanRequest, idempotency_key: IdempotencyKey) -> 
 
 @app.delete(
     "/v1/billing/subscription/scheduled-change",
+    operation_id="subscription.undoScheduledChange",
+    tags=["Subscription"],
     summary="Undo a scheduled downgrade or cancellation",
     responses=responses(200, SubscriptionView, "The subscription now", 401, 404, 503),
 )
@@ -88,6 +96,8 @@ def undo_scheduled_change() -> Response[str]:
 
 @app.get(
     "/v1/billing/subscription/preview",
+    operation_id="subscription.preview",
+    tags=["Subscription"],
     summary="What moving to a plan costs: the amount due now and at renewal (Stripe's invoice preview)",
     responses=responses(200, SubscriptionPreview, "The amounts, in cents", 401, 404, 422, 503),
 )
@@ -113,8 +123,8 @@ IfMatch = Annotated[
 @app.get(
     "/v1/billing/details",
     summary="The billing details invoices show: name, company, postal address, tax IDs, billing email",
-    operation_id="billing.details.get",
-    tags=["Billing"],
+    operation_id="invoices.getBillingDetails",
+    tags=["Invoices"],
     responses=responses(200, BillingDetailsView, "The billing details (ETag: their version)", 401, 404),
 )
 def get_billing_details() -> Response[str]:
@@ -125,8 +135,8 @@ def get_billing_details() -> Response[str]:
 @app.put(
     "/v1/billing/details",
     summary="Replace the billing details (kept on the Stripe customer; shown on invoices from now on)",
-    operation_id="billing.details.replace",
-    tags=["Billing"],
+    operation_id="invoices.replaceBillingDetails",
+    tags=["Invoices"],
     responses=responses(200, BillingDetailsView, "The billing details now", 400, 401, 404, 409, 412, 422, 503),
 )
 def replace_billing_details(

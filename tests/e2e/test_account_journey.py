@@ -26,7 +26,7 @@ def test_a_new_account_is_created_and_read_back_with_its_etag(api: httpx.Client,
     assert created.status_code == 201
     assert created.json()["user_id"] == caller.user_id
     # the authorizer passed email_verified as the string "true", as API Gateway does
-    assert created.json()["primary_email"] == {"address": f"{caller.sub}@example.test", "verified": True}
+    assert created.json()["primary_email"] == {"address": f"{caller.sub}@example.com", "verified": True}
     read = api.get("/v1/account", headers=caller.auth)
     assert read.status_code == 200
     assert read.json() == created.json()

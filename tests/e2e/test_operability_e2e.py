@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from local.stack import LocalStack
+from local.webapp import web_app_origin
 from tests.e2e.conftest import Caller, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -182,8 +183,10 @@ def test_the_alarms_page_evaluates_every_alarm_of_the_template_or_says_why_not(
     assert f"{stack.stack_name}-ProfileFunction" in {m["dimensions"]["FunctionName"] for m in invocations["metrics"]}
 
 
-def test_cors_lets_a_browser_read_etag_retry_after_and_location(api: httpx.Client, caller: Caller) -> None:
-    answer = api.get("/v1/account", headers={**caller.auth, "Origin": "https://localhost:3000"})
+def test_cors_lets_a_browser_read_etag_retry_after_and_location(
+    stack: LocalStack, api: httpx.Client, caller: Caller
+) -> None:
+    answer = api.get("/v1/account", headers={**caller.auth, "Origin": web_app_origin(stack.port)})
 
     exposed = {h.strip().lower() for h in answer.headers["access-control-expose-headers"].split(",")}
     assert {"etag", "retry-after", "location"} <= exposed

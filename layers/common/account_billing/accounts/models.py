@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, Stri
 from account_billing.accounts.countries import check_country
 from account_billing.accounts.user_ids import MAX_LENGTH, MIN_LENGTH, check_user_id
 from account_billing.core.fields import Text100, Text280
-from account_billing.core.models import LAZY
+from account_billing.core.models import LAZY, with_examples
 
 UserId = Annotated[
     str,
@@ -59,6 +59,10 @@ class ProfileFields(_Request):
 class CreateAccountRequest(ProfileFields):
     """A new account: the User ID is required, the profile fields are optional."""
 
+    model_config = with_examples(
+        {"user_id": "ada_lovelace", "first_name": "Ada", "last_name": "Lovelace", "country": "GB"}
+    )
+
     user_id: UserId
     visibility: Visibility = "private"
 
@@ -66,17 +70,27 @@ class CreateAccountRequest(ProfileFields):
 class UpdateProfileRequest(ProfileFields):
     """A partial update: only the fields present change (JSON merge-patch semantics)."""
 
+    model_config = with_examples(
+        {"job_title": "Analyst", "location": "London", "website": "https://example.com/ada", "company": None}
+    )
+
 
 class ChangeUserIdRequest(_Request):
+    model_config = with_examples({"user_id": "ada-1815"})
+
     user_id: UserId
 
 
 class SetVisibilityRequest(_Request):
+    model_config = with_examples({"visibility": "public"})
+
     visibility: Visibility
 
 
 class DeleteAccountRequest(_Request):
     """Deletion repeats the account's current User ID (any case) as confirmation."""
+
+    model_config = with_examples({"confirm_user_id": "ada_lovelace"})
 
     confirm_user_id: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64)]
 
@@ -123,6 +137,37 @@ class PlanSummary(_Response):
 class AccountView(_Response):
     """The caller's whole account, as the Settings → Account page shows it."""
 
+    model_config = with_examples(
+        {
+            "user_id": "ada_lovelace",
+            "profile": {
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "company": None,
+                "job_title": "Analyst",
+                "job_role": None,
+                "location": "London",
+                "bio": None,
+                "country": "GB",
+                "website": None,
+            },
+            "visibility": "public",
+            "avatar": {
+                "status": "ready",
+                "url": "https://avatars.example.com/avatars/3f2a/9c1e.png",
+                "thumbnail_url": "https://avatars.example.com/avatars/3f2a/9c1e-thumb.png",
+                "initials": "AL",
+                "rejection_reason": None,
+            },
+            "primary_email": {"address": "ada@example.com", "verified": True},
+            "status": "active",
+            "created_at": "2026-11-02T09:30:00Z",
+            "updated_at": "2026-11-20T14:05:00Z",
+            "version": 7,
+            "plan": {"key": "developer", "name": "Developer", "spending_limit": 10000},
+        }
+    )
+
     user_id: str
     profile: Profile
     visibility: Literal["public", "private"]
@@ -138,6 +183,28 @@ class AccountView(_Response):
 class PublicProfileView(_Response):
     """What anyone may see of a public account."""
 
+    model_config = with_examples(
+        {
+            "user_id": "ada_lovelace",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "company": None,
+            "job_title": "Analyst",
+            "location": "London",
+            "bio": None,
+            "country": "GB",
+            "website": None,
+            "avatar": {
+                "status": "ready",
+                "url": "https://avatars.example.com/avatars/3f2a/9c1e.png",
+                "thumbnail_url": "https://avatars.example.com/avatars/3f2a/9c1e-thumb.png",
+                "initials": "AL",
+                "rejection_reason": None,
+            },
+            "member_since": "2026-11-02T09:30:00Z",
+        }
+    )
+
     user_id: str
     first_name: str | None
     last_name: str | None
@@ -152,6 +219,8 @@ class PublicProfileView(_Response):
 
 
 class UserIdChanged(_Response):
+    model_config = with_examples({"user_id": "ada-1815", "previous_user_id": "ada_lovelace", "redirects": False})
+
     user_id: str
     previous_user_id: str
     redirects: Literal[False] = False

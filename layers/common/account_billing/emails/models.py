@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
 
-from account_billing.core.models import LAZY
+from account_billing.core.models import with_examples
 from account_billing.emails.addresses import MAX_ADDRESS_LENGTH
 
 
@@ -38,23 +38,40 @@ class _Request(BaseModel):
 
 
 class AddEmailRequest(_Request):
+    model_config = with_examples({"address": "ada@example.com"})
+
     address: EmailAddressField
 
 
 class ResendVerificationRequest(_Request):
+    model_config = with_examples({"address": "ada@example.com"})
+
     address: EmailAddressField
 
 
 class VerifyEmailRequest(_Request):
+    model_config = with_examples({"token": "Jx3kq9V0aQ2mTn8rLw5bYc1dEf7gHi4s"})
+
     token: Annotated[str, Strict(), StringConstraints(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class SetPrimaryEmailRequest(_Request):
+    model_config = with_examples({"address": "ada@example.com"})
+
     address: EmailAddressField
 
 
 class EmailView(BaseModel):
-    model_config = LAZY
+    model_config = with_examples(
+        {
+            "address": "ada@example.com",
+            "verified": False,
+            "primary": False,
+            "added_at": "2026-11-20T14:05:00Z",
+            "verified_at": None,
+            "verification_sent_at": "2026-11-20T14:05:00Z",
+        }
+    )
 
     address: str
     verified: bool
@@ -65,7 +82,29 @@ class EmailView(BaseModel):
 
 
 class EmailList(BaseModel):
-    model_config = LAZY
+    model_config = with_examples(
+        {
+            "emails": [
+                {
+                    "address": "ada@example.com",
+                    "verified": True,
+                    "primary": True,
+                    "added_at": "2026-11-02T09:30:00Z",
+                    "verified_at": "2026-11-02T09:30:00Z",
+                    "verification_sent_at": "2026-11-02T09:30:00Z",
+                },
+                {
+                    "address": "ada@example.com",
+                    "verified": False,
+                    "primary": False,
+                    "added_at": "2026-11-20T14:05:00Z",
+                    "verified_at": None,
+                    "verification_sent_at": "2026-11-20T14:05:00Z",
+                },
+            ],
+            "limit": 10,
+        }
+    )
 
     emails: list[EmailView]
     limit: int

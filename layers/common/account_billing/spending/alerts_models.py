@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import BaseModel, Field, Strict, model_validator
 
-from account_billing.core.models import LAZY
+from account_billing.core.models import LAZY, with_examples
 from account_billing.spending.models import SpendingView
 
 MAX_THRESHOLDS = 5
@@ -17,7 +17,7 @@ Percent = Annotated[int, Strict(), Field(ge=1, le=100, description="A share of t
 class AlertSettingsRequest(BaseModel):
     """The thresholds to be alerted at (by email to the billing email, once a month each)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = with_examples({"thresholds": [50, 80, 100]}, extra="forbid", frozen=True)
 
     thresholds: list[Percent] = Field(max_length=MAX_THRESHOLDS, examples=[[50, 80, 100]])
 
@@ -37,7 +37,7 @@ class CrossedThreshold(BaseModel):
 
 
 class AlertSettingsView(BaseModel):
-    model_config = LAZY
+    model_config = with_examples({"thresholds": [50, 80, 100]})
 
     thresholds: list[int] = Field(description="Ascending; [] for no alerts", examples=[[50, 80, 100]])
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 from account_billing.core.fields import normalized
-from account_billing.core.models import LAZY
+from account_billing.core.models import with_examples
 
 MAX_REQUESTED_LIMIT_CENTS = 100_000_000  # $1,000,000 a month: beyond that, talk to sales
 
@@ -16,7 +16,9 @@ MAX_REQUESTED_LIMIT_CENTS = 100_000_000  # $1,000,000 a month: beyond that, talk
 class LimitIncreaseRequest(BaseModel):
     """Ask for a higher monthly spending limit; the limit itself changes only by configuration."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = with_examples(
+        {"amount_cents": 200000, "reason": "Batch jobs at the end of each quarter"}, extra="forbid", frozen=True
+    )
 
     amount_cents: Annotated[int, Strict(), Field(gt=0, le=MAX_REQUESTED_LIMIT_CENTS, examples=[200_000])]
     reason: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=1000), BeforeValidator(normalized)] = (
@@ -68,7 +70,17 @@ class UsageEvent(BaseModel):
 
 
 class SpendingView(BaseModel):
-    model_config = LAZY
+    model_config = with_examples(
+        {
+            "month": "2026-11",
+            "plan": "developer",
+            "spent_cents": 4250,
+            "limit_cents": 10000,
+            "share_used": 0.425,
+            "reached": False,
+            "reached_at": None,
+        }
+    )
 
     month: str = Field(description="The calendar month (UTC) the figures cover", examples=["2026-11"])
     plan: str
@@ -80,7 +92,15 @@ class SpendingView(BaseModel):
 
 
 class LimitIncreaseView(BaseModel):
-    model_config = LAZY
+    model_config = with_examples(
+        {
+            "id": "lir_01JD7Q5W3C9N",
+            "amount_cents": 200000,
+            "reason": "Batch jobs at the end of each quarter",
+            "status": "open",
+            "created_at": "2026-11-20T14:05:00Z",
+        }
+    )
 
     id: str
     amount_cents: int
@@ -90,7 +110,20 @@ class LimitIncreaseView(BaseModel):
 
 
 class LimitIncreasePage(BaseModel):
-    model_config = LAZY
+    model_config = with_examples(
+        {
+            "requests": [
+                {
+                    "id": "lir_01JD7Q5W3C9N",
+                    "amount_cents": 200000,
+                    "reason": "Batch jobs at the end of each quarter",
+                    "status": "open",
+                    "created_at": "2026-11-20T14:05:00Z",
+                }
+            ],
+            "next_cursor": None,
+        }
+    )
 
     requests: list[LimitIncreaseView]
     next_cursor: str | None

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
-from account_billing.core.models import LAZY
+from account_billing.core.models import LAZY, with_examples
 
 PAYMENT_METHOD_ID = r"^pm_[A-Za-z0-9_]{1,250}$"
 
@@ -33,6 +33,8 @@ class _Request(BaseModel):
 class AddPaymentMethodRequest(_Request):
     """Add a card and verify it with a temporary hold of the plan's pre-authorization amount."""
 
+    model_config = with_examples({"payment_method": "pm_card_visa", "plan": "developer"})
+
     payment_method: PaymentMethodId
     plan: Literal["developer", "essential", "professional"] | None = Field(
         default=None,
@@ -46,6 +48,8 @@ class _Response(BaseModel):
 
 
 class SetupIntentView(_Response):
+    model_config = with_examples({"client_secret": "seti_1Pgc75B7WZ01zgkW_secret_QpXk3bYc1dEf7gHi4s"})
+
     client_secret: str = Field(description="Hand to Stripe.js (confirmCardSetup) to collect the card")
 
 
@@ -80,12 +84,73 @@ class PaymentMethodView(_Response):
 
 
 class PaymentMethodList(_Response):
+    model_config = with_examples(
+        {
+            "payment_methods": [
+                {
+                    "id": "pm_1Pgc75B7WZ01zgkWlHVgdEGJ",
+                    "brand": "visa",
+                    "last4": "4242",
+                    "exp_month": 12,
+                    "exp_year": 2030,
+                    "default": True,
+                    "verification": "verified",
+                    "added_at": "2026-11-20T14:05:00Z",
+                    "hold": {
+                        "id": "hold_01JD7Q5W3C9N",
+                        "amount": 5000,
+                        "currency": "usd",
+                        "status": "held",
+                        "release_at": "2026-11-21T14:05:00Z",
+                        "released_at": None,
+                        "outcome": None,
+                    },
+                }
+            ]
+        }
+    )
+
     payment_methods: list[PaymentMethodView]
 
 
 class CardAdded(_Response):
     """201: verified and held. 202: the bank asks for 3-D Secure: finish it in the browser with
     `client_secret` (Stripe.js handleNextAction); the card is verified once the bank confirms."""
+
+    model_config = with_examples(
+        {
+            "payment_method": {
+                "id": "pm_1Pgc75B7WZ01zgkWlHVgdEGJ",
+                "brand": "visa",
+                "last4": "4242",
+                "exp_month": 12,
+                "exp_year": 2030,
+                "default": True,
+                "verification": "verified",
+                "added_at": "2026-11-20T14:05:00Z",
+                "hold": {
+                    "id": "hold_01JD7Q5W3C9N",
+                    "amount": 5000,
+                    "currency": "usd",
+                    "status": "held",
+                    "release_at": "2026-11-21T14:05:00Z",
+                    "released_at": None,
+                    "outcome": None,
+                },
+            },
+            "hold": {
+                "id": "hold_01JD7Q5W3C9N",
+                "amount": 5000,
+                "currency": "usd",
+                "status": "held",
+                "release_at": "2026-11-21T14:05:00Z",
+                "released_at": None,
+                "outcome": None,
+            },
+            "client_secret": None,
+            "next_action": None,
+        }
+    )
 
     payment_method: PaymentMethodView
     hold: HoldView

@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from account_billing.billing.details.tax_ids import valid_tax_id
 from account_billing.core.fields import normalized
+from account_billing.core.models import with_examples
 from account_billing.emails.models import EmailAddressField
 
 Line = Annotated[str, BeforeValidator(normalized), StringConstraints(min_length=1, max_length=200)]
@@ -44,8 +45,19 @@ class TaxId(_Request):
         return self
 
 
+_EXAMPLE = {
+    "name": "Ada Lovelace",
+    "company": "Analytical Engines Ltd",
+    "email": "accounts@example.com",
+    "address": {"line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"},
+    "tax_ids": [{"type": "gb_vat", "value": "GB123456789"}],
+}
+
+
 class BillingDetailsRequest(_Request):
     """The billing details invoices show; the whole set is replaced (leave a field out to clear it)."""
+
+    model_config = with_examples(_EXAMPLE, extra="forbid", frozen=True)
 
     name: Line | None = Field(default=None, examples=["Ada Lovelace"])
     company: Line | None = Field(default=None, examples=["Analytical Engines Ltd"])
@@ -82,6 +94,15 @@ class TaxIdView(_Response):
 
 
 class BillingDetailsView(_Response):
+    model_config = with_examples(
+        {
+            **_EXAMPLE,
+            "address": {**_EXAMPLE["address"], "line2": None, "state": None},  # type: ignore[dict-item]
+            "tax_ids": [{"type": "gb_vat", "value": "GB123456789", "verification": "pending"}],
+        },
+        frozen=True,
+    )
+
     name: str | None
     company: str | None
     email: str | None

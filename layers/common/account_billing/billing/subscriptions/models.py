@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from account_billing.core.fields import normalized
+from account_billing.core.models import with_examples
 
 PlanName = Literal["community", "developer", "essential", "professional"]
 
@@ -40,7 +41,7 @@ class ChangePlanRequest(BaseModel):
     """Move the account to a plan: upgrades at once (prorated), downgrades at the period end,
     Community by cancelling at the period end (with a reason, if the customer gives one)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = with_examples({"plan": "essential"}, extra="forbid", frozen=True)
 
     plan: PlanName = Field(description="The plan to move to")
     cancellation: Cancellation | None = Field(default=None, description="Only when moving to Community")
@@ -66,6 +67,29 @@ class PlanView(_Response):
 
 
 class PlanList(_Response):
+    model_config = with_examples(
+        {
+            "plans": [
+                {
+                    "key": "community",
+                    "name": "Community",
+                    "monthly_price": 0,
+                    "currency": "usd",
+                    "spending_limit": None,
+                    "pre_authorization": None,
+                },
+                {
+                    "key": "developer",
+                    "name": "Developer",
+                    "monthly_price": 2900,
+                    "currency": "usd",
+                    "spending_limit": 10000,
+                    "pre_authorization": 5000,
+                },
+            ]
+        }
+    )
+
     plans: list[PlanView]
 
 
@@ -76,6 +100,18 @@ class ScheduledChange(_Response):
 
 
 class SubscriptionView(_Response):
+    model_config = with_examples(
+        {
+            "plan": "essential",
+            "plan_name": "Essential",
+            "status": "active",
+            "current_period_start": "2026-11-20T14:05:00Z",
+            "current_period_end": "2026-12-20T14:05:00Z",
+            "scheduled_change": {"kind": "downgrade", "plan": "developer", "effective_at": "2026-12-20T14:05:00Z"},
+            "spending_limit": 10000,
+        }
+    )
+
     plan: str = Field(examples=["developer"])
     plan_name: str
     status: str = Field(description="none, active, past_due, canceled, incomplete...", examples=["active"])
@@ -91,6 +127,16 @@ class SubscriptionView(_Response):
 
 
 class SubscriptionPreview(_Response):
+    model_config = with_examples(
+        {
+            "plan": "essential",
+            "effective": "now",
+            "amount_due_now": 4667,
+            "amount_due_at_renewal": 9900,
+            "currency": "usd",
+        }
+    )
+
     plan: str
     effective: Literal["now", "period_end"]
     amount_due_now: int = Field(description="Charged at once (a prorated upgrade), in cents")
