@@ -31,6 +31,10 @@ EXEMPT = {
     # Money-moving: the idempotency record (claimed, then completed), the account, the hold
     # recorded before Stripe is called, and its outcome written after (DESIGN §3, §6).
     "POST /v1/billing/payment-methods",
+    # Money-moving: the idempotency record (claimed, then completed), the account, the card, the
+    # new hold's id, the previous hold (read, claimed and released), the new hold recorded before
+    # Stripe is called, and its outcome written with the card after.
+    "POST /v1/billing/payment-methods/{payment_method_id}/verification",
     # Money-moving too: the idempotency record (claimed, then completed), the account, its
     # subscription, its card and hold (a larger hold recorded and written when the plan needs
     # one), and the subscription and plan written in one transaction after Stripe answered.
@@ -282,6 +286,16 @@ def payment_method_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[]
             "DELETE /v1/billing/payment-methods/{payment_method_id}",
             account("card5", "pm_card_visa", "pm_card_mastercard"),
             on_card("remove_payment_method", "card5", 0),
+        ),
+        (
+            "POST /v1/billing/payment-methods/{payment_method_id}/verification",
+            account("card6", "pm_card_threeDSecureRequired"),
+            lambda: call_cards(
+                "retry_verification",
+                "card6",
+                path_parameters={"payment_method_id": cards["card6"][0]},
+                headers={"idempotency-key": "bench-card6-retry"},
+            ),
         ),
     ]
 

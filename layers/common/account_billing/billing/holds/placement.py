@@ -71,6 +71,7 @@ class HoldPlacement:
         new_card: bool,
         recorded: bool = False,
         authorization: Authorization | None = None,
+        may_authenticate: bool | None = None,
     ) -> R:
         """Place `hold` and return what `store_outcome(settled hold, its transaction action,
         Stripe's answer)` returns once it has stored the outcome with the card.
@@ -81,14 +82,16 @@ class HoldPlacement:
         a request for authentication cannot be met off the card-adding flow: the authorization
         is voided and the card counts as declined. `recorded`: a retry resuming a hold its first
         attempt recorded; `authorization`: Stripe's answer that attempt got but never stored.
-        `CardDeclined` leaves nothing behind."""
+        `may_authenticate` (default: `new_card`): the customer is at hand to answer 3-D Secure
+        (adding a card, or retrying its verification). `CardDeclined` leaves nothing behind."""
+        authenticate = new_card if may_authenticate is None else may_authenticate
         if not recorded:
             marker = fingerprint_marker(hold.sub, hold.fingerprint or "", hold.payment_method_id) if new_card else None
             self.holds.record(hold, marker)
         if authorization is None:
             authorization = self._authorize(hold, new_card=new_card)
-        if authorization.status != "authorized" and not (new_card and authorization.status == "requires_action"):
-            self._refuse(hold, authorization, new_card=new_card)
+        if authorization.status != "authorized" and not (authenticate and authorization.status == "requires_action"):
+            self._refuse(hold, authorization, new_card=authenticate)
         status = HoldStatus.HELD if authorization.status == "authorized" else HoldStatus.REQUIRES_ACTION
         settled = dataclasses.replace(hold, status=status, payment_intent_id=authorization.payment_intent_id)
         outcome = store_outcome(
