@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a template parameter's value (also LOCAL_PARAM_<Name>=VALUE in the environment)",
     )
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--reset", action="store_true", help="start empty: forget the data kept from the last run (make dev RESET=1)"
+    )
     return parser.parse_args(argv)
 
 
@@ -101,12 +104,19 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         stack = LocalStack(
-            port=args.port, host=args.host, stack_name="local", parameters=dict(args.param), state_dir=args.state_dir
+            port=args.port,
+            host=args.host,
+            stack_name="local",
+            parameters=dict(args.param),
+            state_dir=args.state_dir,
+            keep_state=True,
         )
     except LiveStripeKeyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     running = args.state_dir / RUNNING_FILE
+    if args.reset:
+        stack.saved_state.clear()
     try:
         stack.start()
     except PortInUseError:

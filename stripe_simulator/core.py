@@ -114,6 +114,8 @@ class Simulator:
         self._current: Request | None = None
         # (expiry time, PaymentIntent id) of every authorization awaiting capture
         self.expiry_heap: list[tuple[int, str]] = []
+        # Where 3-D Secure challenges are hosted (the local stack serves its own test page)
+        self.hooks_base = "https://hooks.stripe.com"
 
     # ------------------------------------------------------------------ wiring
     def http_client(self) -> Any:
