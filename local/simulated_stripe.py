@@ -76,8 +76,12 @@ class SimulatedStripe:
             self.simulator.webhooks.start(interval=0.2)
             self._delivering = True
 
-    def stop(self) -> None:
+    def stop_delivering(self) -> None:
+        """Keep events queued from now on (they are delivered later, or kept with the state)."""
         if self._delivering:
             self.simulator.webhooks.stop()
             self._delivering = False
+
+    def stop(self) -> None:
+        self.stop_delivering()
         self._server.stop()

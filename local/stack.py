@@ -159,6 +159,8 @@ class LocalStack:
     def stop(self) -> None:
         """Stop every thread and server of the stack (saving its data first if it keeps its
         state, once nothing changes it any more). Safe to call twice."""
+        if self.simulated_stripe is not None:
+            self.simulated_stripe.stop_delivering()  # before the webhook route goes
         if self._http is not None:
             self._http.close()
             self._http = None

@@ -11,10 +11,28 @@ import heapq
 import json
 from typing import TYPE_CHECKING, Any
 
+from .cards import Decline, TestCard
+
 if TYPE_CHECKING:
     from .core import Simulator
 
 VERSION = 1
+
+
+def _private_out(known: dict[str, Any]) -> dict[str, Any]:
+    """What the simulator knows privately of an object, as JSON (a test card as its fields)."""
+    return {k: {"test_card": dataclasses.asdict(v)} if isinstance(v, TestCard) else v for k, v in known.items()}
+
+
+def _card_in(fields: dict[str, Any]) -> TestCard:
+    declines = {k: Decline(**v) if v else None for k, v in fields.items() if k.startswith("decline_on_")}
+    return TestCard(**{**fields, **declines})
+
+
+def _private_in(known: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: _card_in(v["test_card"]) if isinstance(v, dict) and set(v) == {"test_card"} else v for k, v in known.items()
+    }
 
 
 def dump(sim: Simulator) -> dict[str, Any]:
@@ -27,7 +45,7 @@ def dump(sim: Simulator) -> dict[str, Any]:
                     "version": VERSION,
                     "api_version": API_VERSION,
                     "objects": sim.objects,
-                    "private": sim._private,
+                    "private": {k: _private_out(v) for k, v in sim._private.items()},
                     "sequence": sim._sequence,
                     "idempotency": [
                         {"key": key, **dataclasses.asdict(saved)}
@@ -55,7 +73,7 @@ def load(sim: Simulator, state: dict[str, Any]) -> None:
 
     def run() -> None:
         sim.objects = dict(state["objects"])
-        sim._private = dict(state["private"])
+        sim._private = {k: _private_in(v) for k, v in state["private"].items()}
         sim._sequence = dict(state["sequence"])
         sim._saved = {
             ("idem", saved["key"]): _Saved(**{k: v for k, v in saved.items() if k != "key"})
