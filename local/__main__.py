@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from local.config import HOST, RUNNING_FILE, STATE_DIR, LiveStripeKeyError
 from local.gateway import PortInUseError
+from local.state import StateNotRestored
 
 if TYPE_CHECKING:
     from local.stack import LocalStack
@@ -128,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except StateNotRestored as exc:
+        print(f"error: the data kept from the last run could not be restored ({exc}).", file=sys.stderr)
+        print("Start empty with: make dev RESET=1", file=sys.stderr)
+        return 1
     try:
         running.write_text(json.dumps({"base_url": stack.base_url, "pid": os.getpid()}))
         print(banner(stack, stack.issue_token(args.user), args.user), flush=True)

@@ -45,7 +45,7 @@ from local.schedules import ScheduleClock
 from local.simulated_stripe import SimulatedStripe
 from local.sources import EventPoller
 from local.state import Resources as StateResources
-from local.state import SavedState
+from local.state import SavedState, StateNotRestored
 from local.telemetry import Telemetry
 from local.template import ROOT, HttpRoute, functions, http_routes, load_template, resources
 from local.three_d_secure import ThreeDSecurePages
@@ -250,7 +250,10 @@ class LocalStack:
         restored = self.saved_state.restore(self._state_resources())
         stripe = self.saved_state.stripe()
         if stripe is not None and self.simulated_stripe is not None:
-            self.simulated_stripe.restore(stripe)
+            try:
+                self.simulated_stripe.restore(stripe)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise StateNotRestored(f"{self.saved_state.path}: Stripe: {exc}") from exc
         if restored:
             log.info("restored from %s: %s", self.saved_state.path, restored)
 

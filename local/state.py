@@ -102,6 +102,10 @@ class Resources:
     names: dict[str, str]  # logical id → physical name, functions included (to rename ARNs)
 
 
+class StateNotRestored(Exception):
+    """The saved state could not be put back (another version, a damaged file)."""
+
+
 class SavedState:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / STATE
@@ -116,13 +120,19 @@ class SavedState:
     def clock_offset(self) -> float:
         if not self.exists():
             return 0.0
-        return float(self._manifest().get("clock_offset", 0.0))
+        try:
+            return float(self._manifest().get("clock_offset", 0.0))
+        except (ValueError, TypeError, OSError) as exc:
+            raise StateNotRestored(f"{self.path}: {exc}") from exc
 
     def stripe(self) -> dict[str, Any] | None:
         path = self.path / "stripe.json"
         if not self.exists() or not path.is_file():
             return None
-        state: dict[str, Any] = json.loads(path.read_text())
+        try:
+            state: dict[str, Any] = json.loads(path.read_text())
+        except ValueError as exc:
+            raise StateNotRestored(f"{path}: {exc}") from exc
         return state
 
     def _manifest(self) -> dict[str, Any]:
@@ -210,6 +220,12 @@ class SavedState:
         """Put the saved data back into the stack's (empty) resources."""
         if not self.exists():
             return {}
+        try:
+            return self._restore(resources)
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise StateNotRestored(f"{self.path}: {exc}") from exc
+
+    def _restore(self, resources: Resources) -> dict[str, int]:
         manifest = self._manifest()
         renames = {
             old: resources.names[logical]

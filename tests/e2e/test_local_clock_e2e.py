@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from local.stack import LocalStack
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import python_module, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -121,3 +121,10 @@ def test_the_clock_page_has_a_form_that_moves_it(client: httpx.Client) -> None:
 
     assert moved.status_code == 200
     assert "Moved" in moved.text
+
+
+def test_make_advance_without_a_running_stack_says_so(tmp_path: Any) -> None:
+    result = python_module("local.clock", "advance", "--days", "31", "--state-dir", str(tmp_path))
+
+    assert result.returncode == 1
+    assert "no local stack is running" in result.stderr

@@ -100,3 +100,27 @@ def test_stripes_next_action_leads_to_the_local_page(stack: LocalStack, api: htt
     assert opened.status_code == 200
     assert "Complete authentication" in opened.text
     assert "Fail authentication" in opened.text
+
+
+@pytest.mark.usefixtures("account")
+def test_after_failing_the_card_is_verified_again_through_the_api(api: httpx.Client, caller: Caller) -> None:
+    added = _add_card_needing_authentication(api, caller)
+    _press(api, added["client_secret"], "fail")
+    wait_for(lambda: _card(api, caller)["verification"] == "failed", timeout=60)
+    card_id = added["payment_method"]["id"]
+
+    retried = api.post(
+        f"/v1/billing/payment-methods/{card_id}/verification",
+        headers={**caller.auth, "Idempotency-Key": str(uuid.uuid4())},
+    )
+
+    assert retried.status_code == 202, retried.text
+    assert retried.json()["client_secret"] != added["client_secret"]
+    assert _press(api, retried.json()["client_secret"], "complete").status_code == 200
+    verified = wait_for(lambda: (card := _card(api, caller))["verification"] == "verified" and card, timeout=60)
+    assert verified["hold"]["id"] == retried.json()["hold"]["id"]
+    again = api.post(
+        f"/v1/billing/payment-methods/{card_id}/verification",
+        headers={**caller.auth, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert again.status_code == 409, again.text
