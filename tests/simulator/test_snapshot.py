@@ -34,17 +34,20 @@ def test_a_held_card_payment_carries_over_and_still_expires_after_seven_days() -
     client = _client(sim)
     customer = client.v1.customers.create({}).id
     pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": customer})
-    params: Any = {"amount": 5000, "currency": "usd", "customer": customer, "payment_method": pm.id}
-    intent = client.v1.payment_intents.create(
-        {**params, "capture_method": "manual", "confirm": True}, {"idempotency_key": "hold-1"}
-    )
+    params: Any = {
+        "amount": 5000,
+        "currency": "usd",
+        "customer": customer,
+        "payment_method": pm.id,
+        "capture_method": "manual",
+        "confirm": True,
+    }
+    intent = client.v1.payment_intents.create(params, {"idempotency_key": "hold-1"})
 
     fresh = _restarted(sim, clock)
     again = _client(fresh)
 
-    replayed = again.v1.payment_intents.create(
-        {**params, "capture_method": "manual", "confirm": True}, {"idempotency_key": "hold-1"}
-    )
+    replayed = again.v1.payment_intents.create(params, {"idempotency_key": "hold-1"})
     assert replayed.id == intent.id  # the key's first answer, not a second hold
     assert len(fresh.all("payment_intent")) == 1
     other = again.v1.payment_methods.attach("pm_card_visa", {"customer": customer})
@@ -80,7 +83,12 @@ def test_events_not_yet_delivered_go_to_the_new_endpoints() -> None:
 
     fresh = Simulator(clock)
     received: list[str] = []
-    fresh.add_webhook_endpoint(WebhookEndpoint(lambda body, headers: received.append(body.decode()) or 200))
+
+    def deliver(body: bytes, headers: dict[str, str]) -> int:
+        received.append(body.decode())
+        return 200
+
+    fresh.add_webhook_endpoint(WebhookEndpoint(deliver))
     load(fresh, json.loads(json.dumps(dump(sim))))
     fresh.webhooks.deliver_pending()
 
