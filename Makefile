@@ -8,12 +8,14 @@ USER ?= alice
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev token run-schedule test lint typecheck template-check unit bench openapi build build-check clean fuzz
+.PHONY: help venv dev token run-schedule advance usage test lint typecheck template-check unit bench openapi build build-check clean fuzz
 
 help:
 	@echo "make dev          run the whole service locally (http://127.0.0.1:$(PORT)); PORT=3001 to move it"
 	@echo "make test         lint, type checks, template checks and every test"
 	@echo "make token        print a token for the local stack (USER=alice)"
+	@echo "make advance      move the running stack's clock (DAYS=31, HOURS=0): renewals, hold releases, TTL"
+	@echo "make usage        publish UsageRecorded for an account of the running stack (USER=alice CENTS=1250)"
 	@echo "make bench        cold-start and DynamoDB request benchmarks, the capacity model (CAPACITY_PROFILE=file)"
 	@echo "make fuzz         a long schemathesis campaign over the local stack (FUZZ_EXAMPLES=200 to change it)"
 	@echo "make openapi      regenerate docs/openapi.json"
@@ -31,8 +33,15 @@ $(STAMP): layers/common/requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+# RESET=1 starts empty (the data kept in .local/state from the last run is forgotten).
 dev: $(STAMP)
-	$(BIN)/python -m local --port $(PORT)
+	$(BIN)/python -m local --port $(PORT) $(if $(filter 1 yes true,$(RESET)),--reset)
+
+advance: $(STAMP)
+	@$(BIN)/python -m local.clock advance --days $(or $(DAYS),0) --hours $(or $(HOURS),0)
+
+usage: $(STAMP)
+	@$(BIN)/python -m local.events $(USER) $(or $(CENTS),1250)
 
 token: $(STAMP)
 	@$(BIN)/python -m local.token $(USER)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from local.config import HOST, RUNNING_FILE, STATE_DIR, LiveStripeKeyError
 from local.gateway import PortInUseError
+from local.state import StateNotRestored
 
 if TYPE_CHECKING:
     from local.stack import LocalStack
@@ -48,6 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a template parameter's value (also LOCAL_PARAM_<Name>=VALUE in the environment)",
     )
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--reset", action="store_true", help="start empty: forget the data kept from the last run (make dev RESET=1)"
+    )
     return parser.parse_args(argv)
 
 
@@ -109,12 +113,15 @@ def main(argv: list[str] | None = None) -> int:
             parameters=dict(args.param),
             state_dir=args.state_dir,
             on_ready=lambda ready: print(banner(ready, ready.issue_token(args.user), args.user), flush=True),
+            keep_state=True,
         )
     except LiveStripeKeyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     running = args.state_dir / RUNNING_FILE
     print("Starting: AWS in moto, the template's resources, Stripe, the functions...", file=sys.stderr, flush=True)
+    if args.reset:
+        stack.saved_state.clear()
     try:
         stack.start()
     except PortInUseError:
@@ -126,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except StateNotRestored as exc:
+        print(f"error: the data kept from the last run could not be restored ({exc}).", file=sys.stderr)
+        print("Start empty with: make dev RESET=1", file=sys.stderr)
+        return 1
     try:
         running.write_text(json.dumps({"base_url": stack.base_url, "pid": os.getpid()}))
         threading.Event().wait()

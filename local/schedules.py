@@ -153,6 +153,7 @@ class _Tracked:
     done: bool = False
     failures: int = 0
     retry_at: datetime | None = None
+    offset: float = 0.0  # how far the local clock was ahead when the schedule was first seen
 
 
 @dataclass
@@ -166,6 +167,9 @@ class ScheduleClock:
     account: str
     interval: float = 1.0
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # How far the local clock is ahead of the machine's (`local.clock`): the functions write
+    # `at(...)` times by the machine's clock, so a schedule fires that much later on the local one.
+    offset: Callable[[], float] = field(default=lambda: 0.0)
     max_attempts: int = 3
     retry_after: timedelta = timedelta(seconds=5)
     _tracked: dict[str, _Tracked] = field(default_factory=dict)
@@ -208,12 +212,29 @@ class ScheduleClock:
             tracked = self._tracked.get(summary["Arn"])
             if tracked is None or tracked.modified != summary.get("LastModificationDate"):
                 detail = self.scheduler.get_schedule(Name=summary["Name"], GroupName=summary["GroupName"])
-                tracked = _Tracked(summary.get("LastModificationDate"), detail, first_seen=now)
+                tracked = _Tracked(summary.get("LastModificationDate"), detail, first_seen=now, offset=self.offset())
                 self._tracked[summary["Arn"]] = tracked
             if self._due(tracked, now):
                 self._fire(tracked, now)
                 fired.append(f"{summary['GroupName']}/{summary['Name']}")
         return fired
+
+    def one_time_instants(self, start: datetime, end: datetime) -> list[datetime]:
+        """When, on the local clock, the one-time schedules seen so far fire within (start, end]."""
+        instants = set()
+        with self._tick_lock:
+            for tracked in self._tracked.values():
+                expression = tracked.detail["ScheduleExpression"]
+                if tracked.done or not expression.startswith("at("):
+                    continue
+                try:
+                    at = parse_at(expression, tracked.detail.get("ScheduleExpressionTimezone") or "UTC")
+                except UnsupportedExpression:
+                    continue
+                instant = at + timedelta(seconds=tracked.offset)
+                if start < instant <= end:
+                    instants.add(instant)
+        return sorted(instants)
 
     def _due(self, tracked: _Tracked, now: datetime) -> bool:
         if tracked.done:
@@ -224,7 +245,7 @@ class ScheduleClock:
         expression, timezone = detail["ScheduleExpression"], detail.get("ScheduleExpressionTimezone") or "UTC"
         try:
             if expression.startswith("at("):
-                return now >= parse_at(expression, timezone)
+                return now >= parse_at(expression, timezone) + timedelta(seconds=tracked.offset)
             return self._recurrence_due(tracked, now, expression, timezone)
         except UnsupportedExpression:
             if detail["Arn"] not in self._warned:

@@ -26,12 +26,14 @@ PLAN_PARAMETERS = (
 class SimulatedStripe:
     """Started with the stack (before its functions: they are given `api_base`), stopped with it."""
 
-    def __init__(self, base_url: str, parameters: Mapping[str, Any], ssm: Callable[[], Any]) -> None:
+    def __init__(self, base_url: str, parameters: Mapping[str, Any], ssm: Callable[[], Any], clock: Any = None) -> None:
+        """`clock`: the local stack's clock (`local.clock.LocalClock`), which the simulator follows."""
         self.base_url = base_url
         self.parameters = parameters
         self.ssm = ssm
         simulator_package = importlib.import_module("stripe_simulator")
-        self.simulator: Any = simulator_package.Simulator()
+        self.simulator: Any = simulator_package.Simulator(clock)
+        self.simulator.hooks_base = f"{base_url}/_local"  # 3-D Secure challenges: `local.three_d_secure`
         self._server: Any = simulator_package.SimulatorServer(self.simulator, host=HOST)
         self._delivering = False
 
@@ -59,14 +61,27 @@ class SimulatedStripe:
         endpoint_type = importlib.import_module("stripe_simulator").WebhookEndpoint
         self.simulator.add_webhook_endpoint(endpoint_type.http(self.base_url + WEBHOOK_PATH, secret))
 
+    def snapshot(self) -> dict[str, Any]:
+        """The simulator's state, to restore in a later run (`stripe_simulator.snapshot`)."""
+        state: dict[str, Any] = importlib.import_module("stripe_simulator.snapshot").dump(self.simulator)
+        return state
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """A saved state back (after `start`: its undelivered events go to this run's webhook)."""
+        importlib.import_module("stripe_simulator.snapshot").load(self.simulator, state)
+
     def deliver(self) -> None:
         """Start delivering events to the webhook (once the stack serves it)."""
         if self.simulator.webhooks.endpoints:
             self.simulator.webhooks.start(interval=0.2)
             self._delivering = True
 
-    def stop(self) -> None:
+    def stop_delivering(self) -> None:
+        """Keep events queued from now on (they are delivered later, or kept with the state)."""
         if self._delivering:
             self.simulator.webhooks.stop()
             self._delivering = False
+
+    def stop(self) -> None:
+        self.stop_delivering()
         self._server.stop()

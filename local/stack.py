@@ -17,6 +17,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -25,9 +26,11 @@ import boto3
 import httpx
 
 from local import cdn, dynamodb_atomic, s3_cors, s3_post_policy
-from local.apigw import ApiContext, Cors, RouteTable
+from local.apigw import ApiContext, Cors, HttpRequest, HttpResponse, RouteTable
 from local.auth import TokenIssuer, load_or_create_key, public_jwk
+from local.clock import ClockPages, LocalClock, TimeMachine
 from local.config import ACCOUNT_ID, HOST, REGION, STATE_DIR, STRIPE_KEY_PARAMETER, StripeSettings, stripe_settings
+from local.events import EventPages, EventTap, template_buses
 from local.functions import FunctionRuntime, LocalFunction
 from local.gateway import Gateway, HttpServer
 from local.identity import http_api_authorizers, issuer_for, pseudo_parameters, stack_parameters
@@ -40,8 +43,12 @@ from local.resources import Provisioned, Provisioner
 from local.schedules import ScheduleClock
 from local.simulated_stripe import SimulatedStripe
 from local.sources import EventPoller
+from local.state import Resources as StateResources
+from local.state import SavedState, StateNotRestored
 from local.telemetry import Telemetry
 from local.template import ROOT, HttpRoute, functions, http_routes, load_template, resources
+from local.three_d_secure import ThreeDSecurePages
+from local.ttl import TtlSweeper, ttl_tables
 from local.webapp import WebApp, web_app_parameters
 
 log = logging.getLogger("local")
@@ -73,7 +80,9 @@ class LocalStack:
         clock_interval: float = 1.0,
         poll_interval: float = 0.25,
         on_ready: Callable[[LocalStack], None] | None = None,
+        keep_state: bool = False,
     ) -> None:
+        """`keep_state`: restore the data saved under `state_dir` on start, save it on stop (`local.state`)."""
         self.port = port
         self.host = host
         if template is None or isinstance(template, Path):
@@ -97,6 +106,11 @@ class LocalStack:
         self.runtime: FunctionRuntime | None = None
         self.provisioned: Provisioned | None = None
         self.clock: ScheduleClock | None = None
+        self.keep_state = keep_state
+        self.saved_state = SavedState(state_dir)
+        self.local_clock = LocalClock()  # what Stripe, the schedules and TTL follow (`local.clock`)
+        self._running = False  # started completely: only then is its state worth saving
+        self.time_machine: TimeMachine | None = None
         self.poller: EventPoller | None = None
         self.simulated_stripe: SimulatedStripe | None = None
         self.issuer: TokenIssuer | None = None
@@ -134,25 +148,36 @@ class LocalStack:
         self._http = HttpServer(self.host, self.port)
         self.port = self._http.port
         try:
+            if self.keep_state:
+                self.local_clock = LocalClock(self.saved_state.clock_offset())
             self._start_aws()
             self._provision()
             self._start_stripe()
+            if self.keep_state:
+                self._restore()
             self._start_functions()
             self._serve()
         except BaseException:
             self.stop()
             raise
+        self._running = True
         return self
 
     def stop(self) -> None:
-        """Stop every thread and server of the stack. Safe to call twice."""
-        for component in (self.clock, self.poller, self.simulated_stripe):
-            if component is not None:
-                component.stop()
-        self.clock = self.poller = self.simulated_stripe = None
+        """Stop every thread and server of the stack (saving its data first if it keeps its
+        state, once nothing changes it any more). Safe to call twice."""
+        if self.simulated_stripe is not None:
+            self.simulated_stripe.stop_delivering()  # before the webhook route goes
         if self._http is not None:
             self._http.close()
             self._http = None
+        for component in (self.time_machine, self.clock, self.poller, self.simulated_stripe):
+            if component is not None:
+                component.stop()
+        if self._running and self.keep_state:
+            self._save()
+        self._running = False
+        self.time_machine = self.clock = self.poller = self.simulated_stripe = None
         if self.runtime is not None:
             self.runtime.unload()
         if self._moto is not None:
@@ -209,6 +234,45 @@ class LocalStack:
             self.client("ssm").put_parameter(
                 Name=parameters[STRIPE_KEY_PARAMETER], Value=self.stripe.secret_key, Type="SecureString", Overwrite=True
             )
+
+    def _state_resources(self) -> StateResources:
+        provisioned = _started(self.provisioned)
+
+        def of_kind(kind: str) -> dict[str, str]:
+            return {
+                logical: name for logical, name in provisioned.physical.items() if provisioned.kinds[logical] == kind
+            }
+
+        return StateResources(
+            dynamodb=self.client("dynamodb"),
+            s3=self.client("s3"),
+            scheduler=self.client("scheduler"),
+            tables=of_kind("AWS::DynamoDB::Table"),
+            buckets=of_kind("AWS::S3::Bucket"),
+            schedule_groups=of_kind("AWS::Scheduler::ScheduleGroup"),
+            template_schedules={(s.group, s.name) for s in provisioned.schedules},
+            names={**provisioned.physical, **provisioned.function_names},
+        )
+
+    def _restore(self) -> None:
+        restored = self.saved_state.restore(self._state_resources())
+        stripe = self.saved_state.stripe()
+        if stripe is not None and self.simulated_stripe is not None:
+            try:
+                self.simulated_stripe.restore(stripe)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise StateNotRestored(f"{self.saved_state.path}: Stripe: {exc}") from exc
+        if restored:
+            log.info("restored from %s: %s", self.saved_state.path, restored)
+
+    def _save(self) -> None:
+        stripe = self.simulated_stripe.snapshot() if self.simulated_stripe is not None else None
+        try:
+            counts = self.saved_state.save(self._state_resources(), clock_offset=self.local_clock.offset, stripe=stripe)
+        except Exception:
+            log.exception("the local state could not be saved; the previous one is kept")
+            return
+        log.info("saved to %s: %s", self.saved_state.path, counts)
 
     def _placeholder(self, logical: str, attribute: str) -> str:
         """A stand-in for an attribute of a resource the stack does not emulate."""
@@ -294,7 +358,10 @@ class LocalStack:
             region=self.region,
             account=self.account_id,
             interval=self.clock_interval,
+            now=self.local_clock.datetime,
+            offset=lambda: self.local_clock.offset,
         )
+        self.time_machine = self._time_machine(provisioned, self.clock)
         jwk = public_jwk(key)
         origins = cdn.s3_origins(self.template, self.resolver)
         s3 = self.client("s3")
@@ -315,7 +382,7 @@ class LocalStack:
             ApiContext(self.api_id, self.account_id, f"{self.api_id}.execute-api.localhost"),
             authorizers=authorizers,
             cors=Cors.from_template(cors_config),
-            local_pages=pages,
+            local_pages=_first_page(*self._feature_pages(), pages),
             telemetry=self.telemetry,
         )
         if self.on_ready is not None:
@@ -331,8 +398,45 @@ class LocalStack:
         )
         self.poller.start()
         self.clock.start()
+        self.time_machine.start()
         if self.simulated_stripe is not None:
             self.simulated_stripe.deliver()
+
+    def _feature_pages(self) -> list[Callable[[HttpRequest], HttpResponse | None]]:
+        """The pages that drive the stack: its clock, its buses' events and usage, and Stripe's
+        3-D Secure test page."""
+        provisioned = _started(self.provisioned)
+        tap = EventTap(
+            self.client("events"),
+            self.client("sqs"),
+            self.stack_name,
+            template_buses(self.template, provisioned.physical),
+        )
+        tap.install()
+        pages: list[Callable[[HttpRequest], HttpResponse | None]] = [
+            ClockPages(_started(self.time_machine)),
+            EventPages(tap),
+        ]
+        if self.simulated_stripe is not None:
+            pages.append(ThreeDSecurePages(self.simulated_stripe.simulator))
+        return pages
+
+    def _time_machine(self, provisioned: Provisioned, schedules: ScheduleClock) -> TimeMachine:
+        ttl = TtlSweeper(
+            self.client("dynamodb"),
+            ttl_tables(self.template, provisioned.physical),
+            now=self.local_clock.time,
+            offset=lambda: self.local_clock.offset,
+        )
+        simulator = self.simulated_stripe.simulator if self.simulated_stripe is not None else None
+        return TimeMachine(
+            self.local_clock,
+            fire_schedules=schedules.tick,
+            schedule_instants=schedules.one_time_instants,
+            expire_items=ttl.sweep,
+            stripe_tick=simulator.tick if simulator is not None else None,
+            stripe_events=(lambda: len(simulator.events())) if simulator is not None else None,
+        )
 
     def _telemetry(self) -> Telemetry:
         """What CloudWatch would see of the stack: its functions' output, the API's requests
@@ -365,7 +469,9 @@ class LocalStack:
         stage's Prices (its events go to the webhook once the API is served)."""
         if self.stripe.mode == "simulator":
             parameters = stack_parameters(self.template, self.parameters, web_app_parameters(self.port))
-            self.simulated_stripe = SimulatedStripe(self.base_url, parameters, lambda: self.client("ssm"))
+            self.simulated_stripe = SimulatedStripe(
+                self.base_url, parameters, lambda: self.client("ssm"), clock=self.local_clock
+            )
             self.simulated_stripe.start()
 
     # ------------------------------------------------------------------ conveniences
@@ -404,3 +510,21 @@ class LocalStack:
 
     def run_schedule(self, name: str) -> dict[str, Any]:
         return _started(self.clock).run_now(name)
+
+    def advance(self, days: float = 0, *, hours: float = 0) -> dict[str, Any]:
+        """Move the local clock forward, running what falls due meanwhile (`local.clock`)."""
+        return _started(self.time_machine).advance(timedelta(days=days, hours=hours))
+
+
+def _first_page(
+    *handlers: Callable[[HttpRequest], HttpResponse | None],
+) -> Callable[[HttpRequest], HttpResponse | None]:
+    """The local pages of several modules, tried in order."""
+
+    def serve(request: HttpRequest) -> HttpResponse | None:
+        for handler in handlers:
+            if (page := handler(request)) is not None:
+                return page
+        return None
+
+    return serve

@@ -116,6 +116,8 @@ class Simulator:
         self.expiry_heap: list[tuple[int, str]] = []
         # where the files Stripe hosts (statements) are served: set by `SimulatorServer`
         self.files_base: str | None = None
+        # Where 3-D Secure challenges are hosted (the local stack serves its own test page)
+        self.hooks_base = "https://hooks.stripe.com"
 
     # ------------------------------------------------------------------ wiring
     def http_client(self) -> Any:

@@ -92,6 +92,11 @@ class WebhookQueue:
         with self._lock:
             self._pending.extend(_Delivery(e, event["id"]) for e in self.endpoints if e.wants(event["type"]))
 
+    def pending_event_ids(self) -> list[str]:
+        """The events still to deliver, oldest first (once each, whatever the endpoints)."""
+        with self._lock:
+            return list(dict.fromkeys(delivery.event_id for delivery in self._pending))
+
     @property
     def pending(self) -> int:
         with self._lock:

@@ -1,5 +1,5 @@
 """Card routes: collect a card (SetupIntent), add it with its pre-authorization hold, list the
-cards, choose the default, remove one."""
+cards, verify one again, choose the default, remove one."""
 
 from __future__ import annotations
 
@@ -17,9 +17,16 @@ from account_billing.billing.cards.models import (
     PaymentMethodList,
     SetupIntentView,
 )
+from account_billing.billing.cards.reverify import CardReverification
 from account_billing.billing.cards.service import CardService
 from account_billing.billing.context import billing_context
-from account_billing.billing.idempotency import Replayable, idempotency, idempotency_table_name, idempotent_add
+from account_billing.billing.idempotency import (
+    Replayable,
+    idempotency,
+    idempotency_table_name,
+    idempotent_add,
+    idempotent_reverify,
+)
 from account_billing.core.api import IdempotencyKey, caller_of, create_resolver, json_response, no_content, responses
 from account_billing.core.identity import Caller
 from account_billing.core.observability import logger, metrics
@@ -39,6 +46,17 @@ def payment_methods() -> CardService:
 def add_card_once() -> Any:
     return idempotent_add(
         payment_methods(), billing_context().accounts, idempotency_table_name(), idempotency(), dynamodb_client()
+    )
+
+
+@per_container
+def reverify_once() -> Any:
+    return idempotent_reverify(
+        CardReverification(billing_context()),
+        billing_context().accounts,
+        idempotency_table_name(),
+        idempotency(),
+        dynamodb_client(),
     )
 
 
@@ -106,6 +124,35 @@ def list_payment_methods() -> Response[str]:
 def set_default(payment_method_id: PaymentMethodIdPath) -> Response[None]:
     payment_methods().set_default(caller_of(app), payment_method_id)
     return no_content()
+
+
+@app.post(
+    "/v1/billing/payment-methods/<payment_method_id>/verification",
+    operation_id="cards.retryVerification",
+    tags=["Cards"],
+    summary="Verify a card again with a new hold: one waiting for 3-D Secure or whose authentication failed",
+    responses={
+        **responses(
+            201,
+            CardAdded,
+            "The card is verified; its previous hold is released, the new one will be",
+            400,
+            401,
+            402,
+            404,
+            409,
+            422,
+            503,
+        ),
+        202: {
+            "description": "3-D Secure needed again: finish it with client_secret in the browser",
+            "content": {"application/json": {"model": CardAdded}},
+        },
+    },
+)
+def retry_verification(payment_method_id: PaymentMethodIdPath, idempotency_key: IdempotencyKey) -> Response[str]:
+    answer: Replayable = reverify_once()(caller_of(app), payment_method_id, idempotency_key)
+    return json_response(CardAdded.model_validate(answer.body), status=answer.status)
 
 
 @app.delete(

@@ -166,7 +166,7 @@ def _confirm(sim: Simulator, intent: dict[str, Any], *, off_session: bool) -> di
                 "type": "use_stripe_sdk",
                 "use_stripe_sdk": {
                     "type": "three_d_secure_redirect",
-                    "stripe_js": f"https://hooks.stripe.com/3d_secure_2/hosted?payment_intent={intent['id']}",
+                    "stripe_js": f"{sim.hooks_base}/3d_secure_2/hosted?payment_intent={intent['id']}",
                     "source": sim.new_id("src"),
                 },
             },

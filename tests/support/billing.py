@@ -65,6 +65,12 @@ class Cards:
     def remove(self, payment_method_id: str) -> Result:
         return self._call("remove_payment_method", path_parameters={"payment_method_id": payment_method_id})
 
+    def reverify(self, payment_method_id: str, *, key: str | None = "") -> Result:
+        headers = {"idempotency-key": (key or str(uuid.uuid4())) if key is not None else None}
+        return self._call(
+            "retry_verification", path_parameters={"payment_method_id": payment_method_id}, headers=headers
+        )
+
 
 class ReleaseContext:
     """A Lambda context whose remaining time the test chooses."""

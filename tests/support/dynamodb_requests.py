@@ -46,6 +46,13 @@ EXEMPT = {
         "counted, the book of additions, the cards and holds read for the caps); the shared "
         "Stripe budget taken",
     ),
+    "POST /v1/billing/payment-methods/{payment_method_id}/verification": (
+        14,
+        "money-moving: the idempotency record (claimed, then completed), the account, the card, the "
+        "new hold's id, the card-testing guard (the lock read, the hour's attempts counted), the "
+        "shared Stripe budget taken, the previous hold (read, claimed and released), the new hold "
+        "recorded before Stripe is called and its outcome written with the card after",
+    ),
     "DELETE /v1/billing/payment-methods/{payment_method_id}": (
         5,
         "money-moving: removing a card releases its holds at once (removing a card and adding it "
@@ -332,6 +339,16 @@ def payment_method_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[]
             "DELETE /v1/billing/payment-methods/{payment_method_id}",
             account("card5", "pm_card_visa", "pm_card_mastercard"),
             on_card("remove_payment_method", "card5", 0),
+        ),
+        (
+            "POST /v1/billing/payment-methods/{payment_method_id}/verification",
+            account("card6", "pm_card_threeDSecureRequired"),
+            lambda: call_cards(
+                "retry_verification",
+                "card6",
+                path_parameters={"payment_method_id": cards["card6"][0]},
+                headers={"idempotency-key": "bench-card6-retry"},
+            ),
         ),
     ]
 

@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from account_billing.accounts.store import AccountStore
 from account_billing.billing.cards.models import AddPaymentMethodRequest
+from account_billing.billing.cards.reverify import CardReverification
 from account_billing.billing.cards.service import CardService
 from account_billing.billing.errors import CardDeclined, IdempotencyKeyReused, RequestInProgress
 from account_billing.billing.settings import billing_settings
@@ -129,6 +130,28 @@ def idempotent_add(
 
     def run(caller: Caller, request: AddPaymentMethodRequest, key: str) -> Replayable:
         answer = once(caller, request.model_dump(mode="json"), key)
+        return Replayable(answer["status"], answer["body"])
+
+    return run
+
+
+def idempotent_reverify(
+    service: CardReverification,
+    accounts: AccountStore,
+    table_name: str,
+    config: IdempotencyConfig,
+    client: DynamoDBClient | None = None,
+) -> Callable[[Caller, str, str], Replayable]:
+    """`service.retry` (a card's verification), once per (caller, Idempotency-Key)."""
+
+    def reverify(caller: Caller, request: dict[str, Any], key: str) -> dict[str, Any]:
+        outcome = service.retry(caller, request["payment_method_id"], key)
+        return {"status": outcome.status, "body": outcome.body.model_dump(mode="json")}
+
+    once = once_per_key(reverify, accounts, table_name, config, client)
+
+    def run(caller: Caller, payment_method_id: str, key: str) -> Replayable:
+        answer = once(caller, {"payment_method_id": payment_method_id}, key)
         return Replayable(answer["status"], answer["body"])
 
     return run

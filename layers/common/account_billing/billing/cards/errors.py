@@ -32,6 +32,12 @@ class CardNotVerified(ServiceError):
     title = "The card has not been verified yet"
 
 
+class CardAlreadyVerified(ServiceError):
+    status = 409
+    kind = "card-already-verified"
+    title = "The card is verified already"
+
+
 class DefaultCardRequired(ServiceError):
     status = 409
     kind = "default-card-required"

@@ -86,6 +86,40 @@ class CardStore:
         except TransactionCancelled as exc:
             raise ConcurrentUpdate("The card changed while the request ran; retry it.") from exc
 
+    def reverify(
+        self, card: Card, hold_id: str, settle_hold: TransactItem, verification: CardVerification, *, make_default: bool
+    ) -> bool:
+        """A retried verification: the card takes its new hold (in place of the one it had when
+        the request read it) with the hold's outcome, in one transaction; a verified card
+        becomes the default with `make_default` unless another did meanwhile. True if it did.
+        `HoldTaken` if the hold was taken for release meanwhile, `ConcurrentUpdate` if the card
+        changed or went."""
+        names, previous = {"#default": "default"}, card.hold_id
+
+        def actions(default: bool) -> list[TransactItem]:
+            update: TransactItem = {
+                "Update": {
+                    "Key": marshal(card_key(card.sub, card.payment_method_id)),
+                    "UpdateExpression": "SET hold_id = :hold, verification = :verification, #default = :default",
+                    "ConditionExpression": "hold_id = :previous" if previous else "attribute_exists(PK)",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values(
+                        hold=hold_id,
+                        verification=verification,
+                        default=default,
+                        **({"previous": previous} if previous else {}),
+                    ),
+                }
+            }
+            return [settle_hold, update]
+
+        try:
+            return self._claiming_default(actions, card.sub, card.payment_method_id, make_default=make_default)
+        except TransactionCancelled as exc:
+            if exc.failed(0):
+                raise HoldTaken() from exc
+            raise ConcurrentUpdate("The card changed while the request ran; retry it.") from exc
+
     def complete_verification(
         self, hold: Hold, settle_hold: TransactItem, *, make_default: bool
     ) -> tuple[Completion, bool]:

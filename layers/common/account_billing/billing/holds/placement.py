@@ -72,6 +72,7 @@ class HoldPlacement:
         recorded: bool = False,
         authorization: Authorization | None = None,
         guard: TransactItem | None = None,
+        may_authenticate: bool | None = None,
     ) -> R:
         """Place `hold` and return what `store_outcome(settled hold, its transaction action,
         Stripe's answer)` returns once it has stored the outcome with the card.
@@ -83,14 +84,16 @@ class HoldPlacement:
         is voided and the card counts as declined. `recorded`: a retry resuming a hold its first
         attempt recorded; `authorization`: Stripe's answer that attempt got but never stored.
         `guard`: an action recorded with the hold (the card guard's count, `cards.guard`).
-        `CardDeclined` leaves nothing behind."""
+        `may_authenticate` (default: `new_card`): the customer is at hand to answer 3-D Secure
+        (adding a card, or retrying its verification). `CardDeclined` leaves nothing behind."""
+        authenticate = new_card if may_authenticate is None else may_authenticate
         if not recorded:
             marker = fingerprint_marker(hold.sub, hold.fingerprint or "", hold.payment_method_id) if new_card else None
             self.holds.record(hold, marker, guard)
         if authorization is None:
             authorization = self._authorize(hold, new_card=new_card)
-        if authorization.status != "authorized" and not (new_card and authorization.status == "requires_action"):
-            self._refuse(hold, authorization, new_card=new_card)
+        if authorization.status != "authorized" and not (authenticate and authorization.status == "requires_action"):
+            self._refuse(hold, authorization, new_card=authenticate)
         status = HoldStatus.HELD if authorization.status == "authorized" else HoldStatus.REQUIRES_ACTION
         settled = dataclasses.replace(hold, status=status, payment_intent_id=authorization.payment_intent_id)
         outcome = store_outcome(

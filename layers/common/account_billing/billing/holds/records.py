@@ -81,6 +81,12 @@ def hold_id_for_card(sub: str, request_key: str) -> str:
     return f"hold_{_digest(sub, request_key)[:32]}"
 
 
+def hold_id_for_verification(sub: str, payment_method_id: str, request_key: str) -> str:
+    """The hold a retried card verification places, from the card and the request's
+    Idempotency-Key: a retried request finds the hold it placed."""
+    return f"hold_{_digest(sub, 'verify', payment_method_id, request_key)[:32]}"
+
+
 def hold_id_for_plan_change(sub: str, change_key: str) -> str:
     """The hold a plan change places, from the change's own key (which derives from the
     request's Idempotency-Key): a retried change finds the hold it placed."""
