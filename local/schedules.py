@@ -156,15 +156,21 @@ class _Tracked:
     offset: float = 0.0  # how far the local clock was ahead when the schedule was first seen
 
 
+SQS_ARN = re.compile(r"^arn:aws[\w-]*:sqs:[\w-]+:(?P<account>\d{12}):(?P<name>[\w-]+(?:\.fifo)?)$")
+
+
 @dataclass
 class ScheduleClock:
-    """Fires due schedules whose target is one of the stack's functions."""
+    """Fires due schedules whose target is one of the stack's functions (invoked with the
+    target's input) or one of its queues (the input sent as the message body, as Scheduler's
+    SQS target does; the queue's event source mapping then delivers it)."""
 
     scheduler: Any  # a boto3 EventBridge Scheduler client on moto
     provisioned: Provisioned
     runtime: FunctionRuntime
     region: str
     account: str
+    sqs: Any = None  # a boto3 SQS client on moto, for schedules that target a queue
     interval: float = 1.0
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # How far the local clock is ahead of the machine's (`local.clock`): the functions write
@@ -204,7 +210,7 @@ class ScheduleClock:
     def _tick(self) -> list[str]:
         now = self.now()
         fired = []
-        summaries = [s for s in self._schedules() if self.provisioned.function_for_arn(s["Target"]["Arn"])]
+        summaries = [s for s in self._schedules() if self.target_of(s["Target"]["Arn"])]
         live = {s["Arn"] for s in summaries}
         for arn in set(self._tracked) - live:
             del self._tracked[arn]
@@ -290,10 +296,20 @@ class ScheduleClock:
             if detail.get("ActionAfterCompletion") == "DELETE":
                 self.scheduler.delete_schedule(Name=detail["Name"], GroupName=detail["GroupName"])
 
+    def target_of(self, arn: str) -> str | None:
+        """The stack's function (its logical id) or queue (`queue:<name>`) an ARN names, if any."""
+        function = self.provisioned.function_for_arn(arn)
+        if function is not None:
+            return function
+        queue = SQS_ARN.match(arn or "")
+        if queue is not None and self.sqs is not None and queue["name"] in self.provisioned.physical.values():
+            return f"queue:{queue['name']}"
+        return None
+
     def invoke(self, detail: dict[str, Any], scheduled: datetime) -> Any:
-        function = self.provisioned.function_for_arn(detail["Target"]["Arn"])
-        if function is None:
-            raise LookupError(f"schedule {detail['Name']} targets {detail['Target']['Arn']}, not a function here")
+        target = self.target_of(detail["Target"]["Arn"])
+        if target is None:
+            raise LookupError(f"schedule {detail['Name']} targets {detail['Target']['Arn']}, not one of this stack's")
         payload = target_payload(
             detail,
             scheduled,
@@ -301,6 +317,9 @@ class ScheduleClock:
             region=self.region,
             account=self.account,
         )
+        if target.startswith("queue:"):
+            return self._send(detail, target.removeprefix("queue:"), payload)
+        function = target
         started = time.monotonic()
         outcome = "error"
         try:
@@ -311,14 +330,21 @@ class ScheduleClock:
             elapsed = (time.monotonic() - started) * 1000
             log.info("SCHEDULE %s/%s %s %.0f ms %s", detail["GroupName"], detail["Name"], outcome, elapsed, function)
 
+    def _send(self, detail: dict[str, Any], queue: str, payload: Any) -> dict[str, Any]:
+        url = self.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        sent = self.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(payload))
+        log.info("SCHEDULE %s/%s sent to queue %s", detail["GroupName"], detail["Name"], queue)
+        return {"queue": queue, "message_id": sent["MessageId"]}
+
     # -------------------------------------------------------------- on demand
     def find(self, name: str) -> tuple[dict[str, Any] | None, str]:
-        """The schedule (or, for a function name, its template schedule if any) and its function.
+        """The schedule (or, for a function name, its template schedule if any) and its target
+        (a function's logical id, or `queue:<name>`).
 
         `name` may be a schedule's name in moto, a template schedule's event name or resource id,
         or a function's logical id or code folder (`preauth_release`)."""
         for summary in self._schedules() + self._disabled():
-            function = self.provisioned.function_for_arn(summary["Target"]["Arn"])
+            function = self.target_of(summary["Target"]["Arn"])
             if function and summary["Name"] == name:
                 return self.scheduler.get_schedule(Name=name, GroupName=summary["GroupName"]), function
         declared: TemplateSchedule | None = next((s for s in self.provisioned.schedules if name in s.aliases), None)
@@ -356,7 +382,7 @@ class ScheduleClock:
     def listing(self) -> list[dict[str, Any]]:
         rows = []
         for summary in self._schedules() + self._disabled():
-            function = self.provisioned.function_for_arn(summary["Target"]["Arn"])
+            function = self.target_of(summary["Target"]["Arn"])
             if function:
                 rows.append(
                     {

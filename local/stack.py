@@ -357,6 +357,7 @@ class LocalStack:
             runtime,
             region=self.region,
             account=self.account_id,
+            sqs=self.client("sqs"),
             interval=self.clock_interval,
             now=self.local_clock.datetime,
             offset=lambda: self.local_clock.offset,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from local.identity import stack_parameters
 from local.stack import LocalStack
 from local.template import ROOT, load_template
 from local.webapp import PREFIX, web_app_parameters
-from tests.e2e.conftest import Caller
+from tests.e2e.conftest import Caller, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -92,8 +93,14 @@ def test_one_hold_is_released_by_its_schedule_name_as_the_readme_shows(
     ran = api.post(f"/_local/schedules/release-{hold['id']}/run")  # what `make run-schedule` posts
 
     assert ran.status_code == 200, ran.text
-    after = api.get("/v1/billing/payment-methods", headers=caller.auth).json()["payment_methods"][0]["hold"]
-    assert (after["status"], after["outcome"]) == ("released", "canceled")
+    assert "StripeTaskQueue" in ran.json()["result"]["queue"]  # Scheduler's SQS target, as in production
+
+    def released() -> dict[str, Any] | None:
+        hold = api.get("/v1/billing/payment-methods", headers=caller.auth).json()["payment_methods"][0]["hold"]
+        return hold if hold["status"] == "released" else None
+
+    after = wait_for(released)  # the queue's worker releases it moments later
+    assert after["outcome"] == "canceled"
     assert re.fullmatch(r"[\w-]+", hold["id"])
 
 

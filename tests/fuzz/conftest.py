@@ -143,6 +143,19 @@ def with_links(document: dict[str, Any]) -> dict[str, Any]:
         ("/v1/billing/payment-methods/{payment_method_id}", "delete"),
         payment_method_id=first_card,
     )
+    link(
+        listed,
+        "MakeListedCardDefault",
+        ("/v1/billing/payment-methods/{payment_method_id}/default", "put"),
+        payment_method_id=first_card,
+    )
+    waiting_card = ("/v1/billing/payment-methods", "post", "202")
+    link(
+        waiting_card,
+        "RetryVerification",
+        ("/v1/billing/payment-methods/{payment_method_id}/verification", "post"),
+        payment_method_id=card_id,
+    )
     return document
 
 
