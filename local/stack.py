@@ -41,7 +41,7 @@ from local.operability import operability_pages
 from local.pages import LocalPages
 from local.resources import Provisioned, Provisioner
 from local.schedules import ScheduleClock
-from local.simulated_stripe import SimulatedStripe
+from local.simulated_stripe import SECRET_PARAMETER, SimulatedStripe
 from local.sources import EventPoller
 from local.state import Resources as StateResources
 from local.state import SavedState, StateNotRestored
@@ -91,6 +91,9 @@ class LocalStack:
         self.root = root
         self.stack_name = stack_name or f"local-{secrets.token_hex(3)}"
         self.parameters = dict(parameters or {})
+        # Each stack signs Stripe's webhooks with its own secret under its own parameter name:
+        # stacks sharing one moto (the tests) never read each other's.
+        self.parameters.setdefault(SECRET_PARAMETER, f"/{self.stack_name}/stripe-webhook-secret")
         self.secret_values = dict(secret_values or {})
         self.state_dir = state_dir
         self.clock_interval = clock_interval
