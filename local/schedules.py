@@ -1,8 +1,10 @@
 """EventBridge Scheduler, honored locally: moto stores schedules but never fires them, so the
 stack's clock does. It lists the schedules in moto (those the template declares and those the
-code creates), and invokes the target function of each one that is due: one-time `at(...)`
-schedules at their time (deleted afterwards with ActionAfterCompletion=DELETE), `rate(...)` and
-`cron(...)` ones on their recurrence, within their start and end dates.
+code creates), and delivers each one that is due to its target, one of the stack's functions
+(invoked with the schedule's input) or queues (the input sent as the message body, as
+Scheduler's SQS target does): one-time `at(...)` schedules at their time (deleted afterwards
+with ActionAfterCompletion=DELETE), `rate(...)` and `cron(...)` ones on their recurrence,
+within their start and end dates.
 """
 
 from __future__ import annotations
@@ -158,13 +160,14 @@ class _Tracked:
 
 @dataclass
 class ScheduleClock:
-    """Fires due schedules whose target is one of the stack's functions."""
+    """Fires due schedules whose target is one of the stack's functions or queues."""
 
     scheduler: Any  # a boto3 EventBridge Scheduler client on moto
     provisioned: Provisioned
     runtime: FunctionRuntime
     region: str
     account: str
+    sqs: Any = None  # a boto3 SQS client on moto, for schedules that target a queue
     interval: float = 1.0
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # How far the local clock is ahead of the machine's (`local.clock`): the functions write
@@ -204,7 +207,7 @@ class ScheduleClock:
     def _tick(self) -> list[str]:
         now = self.now()
         fired = []
-        summaries = [s for s in self._schedules() if self.provisioned.function_for_arn(s["Target"]["Arn"])]
+        summaries = [s for s in self._schedules() if self._target(s["Target"]["Arn"])]
         live = {s["Arn"] for s in summaries}
         for arn in set(self._tracked) - live:
             del self._tracked[arn]
@@ -290,10 +293,18 @@ class ScheduleClock:
             if detail.get("ActionAfterCompletion") == "DELETE":
                 self.scheduler.delete_schedule(Name=detail["Name"], GroupName=detail["GroupName"])
 
+    def _target(self, arn: str) -> str | None:
+        """What a schedule's target is here: a function's logical id, `queue:<url>`, or None."""
+        if function := self.provisioned.function_for_arn(arn):
+            return function
+        if self.sqs is not None and (queue := self.provisioned.queue_for_arn(arn)):
+            return f"queue:{queue}"
+        return None
+
     def invoke(self, detail: dict[str, Any], scheduled: datetime) -> Any:
-        function = self.provisioned.function_for_arn(detail["Target"]["Arn"])
+        function = self._target(detail["Target"]["Arn"])
         if function is None:
-            raise LookupError(f"schedule {detail['Name']} targets {detail['Target']['Arn']}, not a function here")
+            raise LookupError(f"schedule {detail['Name']} targets {detail['Target']['Arn']}, nothing of this stack")
         payload = target_payload(
             detail,
             scheduled,
@@ -301,6 +312,8 @@ class ScheduleClock:
             region=self.region,
             account=self.account,
         )
+        if function.startswith("queue:"):
+            return self._send(detail, function.removeprefix("queue:"), payload)
         started = time.monotonic()
         outcome = "error"
         try:
@@ -311,6 +324,16 @@ class ScheduleClock:
             elapsed = (time.monotonic() - started) * 1000
             log.info("SCHEDULE %s/%s %s %.0f ms %s", detail["GroupName"], detail["Name"], outcome, elapsed, function)
 
+    def _send(self, detail: dict[str, Any], queue_url: str, payload: Any) -> dict[str, Any]:
+        """Scheduler's SQS target: the input is the message's body."""
+        try:
+            sent = self.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(payload))
+        except Exception as exc:
+            log.info("SCHEDULE %s/%s error %s", detail["GroupName"], detail["Name"], queue_url)
+            raise InvocationError(f"schedule {detail['Name']}: sending to {queue_url} failed: {exc}") from exc
+        log.info("SCHEDULE %s/%s sent to %s", detail["GroupName"], detail["Name"], queue_url.rsplit("/", 1)[-1])
+        return {"queue": queue_url, "message_id": sent["MessageId"]}
+
     # -------------------------------------------------------------- on demand
     def find(self, name: str) -> tuple[dict[str, Any] | None, str]:
         """The schedule (or, for a function name, its template schedule if any) and its function.
@@ -318,7 +341,7 @@ class ScheduleClock:
         `name` may be a schedule's name in moto, a template schedule's event name or resource id,
         or a function's logical id or code folder (`preauth_release`)."""
         for summary in self._schedules() + self._disabled():
-            function = self.provisioned.function_for_arn(summary["Target"]["Arn"])
+            function = self._target(summary["Target"]["Arn"])
             if function and summary["Name"] == name:
                 return self.scheduler.get_schedule(Name=name, GroupName=summary["GroupName"]), function
         declared: TemplateSchedule | None = next((s for s in self.provisioned.schedules if name in s.aliases), None)
@@ -356,7 +379,7 @@ class ScheduleClock:
     def listing(self) -> list[dict[str, Any]]:
         rows = []
         for summary in self._schedules() + self._disabled():
-            function = self.provisioned.function_for_arn(summary["Target"]["Arn"])
+            function = self._target(summary["Target"]["Arn"])
             if function:
                 rows.append(
                     {

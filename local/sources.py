@@ -53,6 +53,28 @@ class EventPoller:
             invocations += self._deliver_sqs(source)
         return invocations
 
+    def drain(self, timeout: float = 30.0) -> None:
+        """Deliver until every source queue is empty and nothing taken from one is still being
+        handled (or `timeout` seconds have passed): what a schedule just queued is done before
+        the local clock moves on, as it would be within seconds in production."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.poll() == 0 and not self._waiting():
+                return
+            time.sleep(0.05)
+        log.warning("queued events still waiting after %.0f s; the clock moves on", timeout)
+
+    def _waiting(self) -> int:
+        """Messages visible or in flight on the queues this poller reads."""
+        urls = [d.queue_url for d in self.deliveries] + [s.queue_url for s in self.queue_sources]
+        total = 0
+        for url in urls:
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]
+            total += sum(int(value) for value in attributes.values())
+        return total
+
     def _receive(self, queue_url: str, batch_size: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
             QueueUrl=queue_url,

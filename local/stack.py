@@ -360,6 +360,7 @@ class LocalStack:
             interval=self.clock_interval,
             now=self.local_clock.datetime,
             offset=lambda: self.local_clock.offset,
+            sqs=self.client("sqs"),
         )
         self.time_machine = self._time_machine(provisioned, self.clock)
         jwk = public_jwk(key)
@@ -436,6 +437,7 @@ class LocalStack:
             expire_items=ttl.sweep,
             stripe_tick=simulator.tick if simulator is not None else None,
             stripe_events=(lambda: len(simulator.events())) if simulator is not None else None,
+            settle=lambda: self.poller.drain() if self.poller is not None else None,
         )
 
     def _telemetry(self) -> Telemetry:
