@@ -404,8 +404,8 @@ class LocalStack:
             self.simulated_stripe.deliver()
 
     def _feature_pages(self) -> list[Callable[[HttpRequest], HttpResponse | None]]:
-        """The pages that drive the stack: its clock, its buses' events and usage, and Stripe's
-        3-D Secure test page."""
+        """The pages that drive the stack: its clock, its buses' events and usage, Stripe's
+        3-D Secure test page and the pages Stripe hosts (statements, invoices, receipts)."""
         provisioned = _started(self.provisioned)
         tap = EventTap(
             self.client("events"),
@@ -420,6 +420,7 @@ class LocalStack:
         ]
         if self.simulated_stripe is not None:
             pages.append(ThreeDSecurePages(self.simulated_stripe.simulator))
+            pages.append(self.simulated_stripe.hosted_page)
         return pages
 
     def _time_machine(self, provisioned: Provisioned, schedules: ScheduleClock) -> TimeMachine:
