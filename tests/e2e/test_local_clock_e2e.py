@@ -7,6 +7,7 @@ back through the API. Its own stack: moving time would disturb the other tests."
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -278,6 +279,16 @@ def test_the_clock_page_has_a_form_that_moves_it(client: httpx.Client) -> None:
 
     assert moved.status_code == 200
     assert "Moved" in moved.text
+
+
+def test_make_advance_moves_the_running_stacks_clock(timed_stack: LocalStack, client: httpx.Client) -> None:
+    before = client.get("/_local/clock").json()["offset_seconds"]
+
+    result = python_module("local.clock", "advance", "--hours", "3", "--url", timed_stack.base_url)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["advanced_seconds"] == 3 * 3600
+    assert client.get("/_local/clock").json()["offset_seconds"] - before == pytest.approx(3 * 3600, abs=5)
 
 
 def test_make_advance_without_a_running_stack_says_so(tmp_path: Any) -> None:
