@@ -370,7 +370,7 @@ class LocalStack:
             openapi=self.openapi,
             mailbox=lambda to: sent_messages(self.account_id, self.region, to),
             schedules=self.clock.listing,
-            run_schedule=self.clock.run_now,
+            run_schedule=self.run_schedule,
             resources=self.describe,
             jwks=lambda: {"keys": [jwk]},
             cdn=lambda method, path: cdn.serve(s3, origins, method, path),
@@ -501,6 +501,8 @@ class LocalStack:
             "resources": provisioned.describe(),
             "functions": dict(provisioned.function_names),
             "stripe": self.stripe.mode,
+            # Stripe's API as the functions reach it (the simulator's, or Stripe's own in test mode)
+            "stripe_api": self.simulated_stripe.api_base if self.simulated_stripe else "https://api.stripe.com",
         }
 
     def function_arn(self, function: str) -> str:
@@ -512,7 +514,11 @@ class LocalStack:
         return _started(self.runtime).invoke(function, event)
 
     def run_schedule(self, name: str) -> dict[str, Any]:
-        return _started(self.clock).run_now(name)
+        """Run a schedule now; what it queued (a hold's release) is done when this returns."""
+        result = _started(self.clock).run_now(name)
+        if self.poller is not None:
+            self.poller.drain()
+        return result
 
     def advance(self, days: float = 0, *, hours: float = 0) -> dict[str, Any]:
         """Move the local clock forward, running what falls due meanwhile (`local.clock`)."""
