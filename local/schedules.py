@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from local.functions import FunctionRuntime, InvocationError
 from local.polling import Ticker
 from local.resources import Provisioned, TemplateSchedule
@@ -328,7 +330,7 @@ class ScheduleClock:
         """Scheduler's SQS target: the input is the message's body."""
         try:
             sent = self.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(payload))
-        except Exception as exc:
+        except (ClientError, BotoCoreError) as exc:
             log.info("SCHEDULE %s/%s error %s", detail["GroupName"], detail["Name"], queue_url)
             raise InvocationError(f"schedule {detail['Name']}: sending to {queue_url} failed: {exc}") from exc
         log.info("SCHEDULE %s/%s sent to %s", detail["GroupName"], detail["Name"], queue_url.rsplit("/", 1)[-1])
