@@ -8,19 +8,25 @@ USER ?= alice
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev token run-schedule advance usage test lint typecheck template-check unit bench openapi build build-check clean fuzz
+.PHONY: help venv dev token run-schedule advance usage test lint typecheck template-check bench openapi build build-check clean fuzz
 
 help:
-	@echo "make dev          run the whole service locally (http://127.0.0.1:$(PORT)); PORT=3001 to move it"
-	@echo "make test         lint, type checks, template checks and every test"
+	@echo "make dev          run the whole service locally (http://127.0.0.1:$(PORT)); PORT=3001 to move it, RESET=1 to start empty"
 	@echo "make token        print a token for the local stack (USER=alice)"
-	@echo "make advance      move the running stack's clock (DAYS=31, HOURS=0): renewals, hold releases, TTL"
+	@echo "make advance      move the running stack's clock (DAYS=31, HOURS=0): renewals, plan changes, hold releases, TTL"
 	@echo "make usage        publish UsageRecorded for an account of the running stack (USER=alice CENTS=1250)"
-	@echo "make bench        cold-start and DynamoDB request benchmarks, the capacity model (CAPACITY_PROFILE=file)"
+	@echo "make run-schedule run a schedule of the running stack now (NAME=release-<hold id>, NAME=HourlySweep)"
+	@echo "make test         lint, type checks, template checks and every test"
+	@echo "make lint         ruff check and ruff format --check"
+	@echo "make typecheck    mypy --strict"
+	@echo "make template-check  cfn-lint template.yaml"
 	@echo "make fuzz         a long schemathesis campaign over the local stack (FUZZ_EXAMPLES=200 to change it)"
+	@echo "make bench        cold-start and DynamoDB request benchmarks, the capacity model (CAPACITY_PROFILE=file)"
 	@echo "make openapi      regenerate docs/openapi.json"
 	@echo "make build        sam build (needs the SAM CLI, installed outside this venv), then check its bytecode"
 	@echo "make build-check  build every artifact as sam build does (for this machine) and run each alone"
+	@echo "make venv         create .venv with the pinned requirements (every target does it first)"
+	@echo "make clean        remove .venv, build output, caches and .local (the local stack's key and saved state)"
 
 $(STAMP): layers/common/requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 && $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
@@ -47,7 +53,7 @@ token: $(STAMP)
 	@$(BIN)/python -m local.token $(USER)
 
 run-schedule: $(STAMP)
-	$(BIN)/python -m local.schedule $(NAME)
+	@$(BIN)/python -m local.schedule $(NAME)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

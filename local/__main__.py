@@ -74,9 +74,9 @@ def banner(stack: LocalStack, token: str, user: str) -> str:
         f"    export TOKEN={token}",
         "",
         "  Try:",
-        f'    curl -H "Authorization: Bearer $TOKEN" {url}/v1/account',
         f"    curl -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' "
         f'-d \'{{"user_id": "{user}"}}\' {url}/v1/account',
+        f'    curl -H "Authorization: Bearer $TOKEN" {url}/v1/account',
         "",
         "Ctrl-C stops everything.",
         "",

@@ -87,6 +87,7 @@ class TimeMachine:
     expire_items: Callable[[], int]  # the TTL sweeper
     stripe_tick: Callable[[], None] | None = None  # the simulator applies what fell due
     stripe_events: Callable[[], int] | None = None  # how many events the simulator has emitted
+    settle: Callable[[], None] | None = None  # deliver what the schedules queued before moving on
     interval: float = 5.0  # as time passes on its own: how often Stripe and TTL catch up
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -126,6 +127,8 @@ class TimeMachine:
         with self._lock:
             events_before = self.stripe_events() if self.stripe_events else 0
             fired = self.fire_schedules()  # what is due now, and every schedule noted at this time
+            if self.settle is not None:
+                self.settle()
             expired = self.expire_items()  # and every item
             start = self.clock.datetime()
             target = start + delta
@@ -134,6 +137,8 @@ class TimeMachine:
                 if self.stripe_tick is not None:
                     self.stripe_tick()
                 fired.extend(self.fire_schedules())
+                if self.settle is not None:
+                    self.settle()
             expired += self.expire_items()
             events = (self.stripe_events() if self.stripe_events else 0) - events_before
         return {

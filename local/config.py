@@ -11,8 +11,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Git-ignored folder of the local stack's state: the JWT signing key, the running stack's address.
-STATE_DIR = ROOT / ".local"
+# Git-ignored folder of the local stack's state: the JWT signing key, the running stack's address,
+# the data kept across restarts. LOCAL_STATE_DIR=/some/dir puts it elsewhere (for every `make`
+# target alike: a token is signed with the key of the stack it is for).
+STATE_DIR = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local")
 RUNNING_FILE = "running.json"  # in STATE_DIR while `make dev` runs: where `make run-schedule` finds it
 
 REGION = "eu-west-1"

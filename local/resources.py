@@ -93,6 +93,13 @@ class Provisioned:
         names = {name: logical for logical, name in self.function_names.items()}
         return names.get(match["name"])
 
+    def queue_for_arn(self, arn: str) -> str | None:
+        """The URL of the queue an ARN names, if it is one of this stack's."""
+        for logical, kind in self.kinds.items():
+            if kind == "AWS::SQS::Queue" and self.resolver.attributes.get((logical, "Arn")) == arn:
+                return str(self.resolver.refs[logical])
+        return None
+
     def describe(self) -> dict[str, dict[str, str]]:
         listing: dict[str, dict[str, str]] = {}
         for logical, name in sorted(self.physical.items()):

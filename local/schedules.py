@@ -1,8 +1,10 @@
 """EventBridge Scheduler, honored locally: moto stores schedules but never fires them, so the
 stack's clock does. It lists the schedules in moto (those the template declares and those the
-code creates), and invokes the target function of each one that is due: one-time `at(...)`
-schedules at their time (deleted afterwards with ActionAfterCompletion=DELETE), `rate(...)` and
-`cron(...)` ones on their recurrence, within their start and end dates.
+code creates), and delivers each one that is due to its target, one of the stack's functions
+(invoked with the schedule's input) or queues (the input sent as the message body, as
+Scheduler's SQS target does): one-time `at(...)` schedules at their time (deleted afterwards
+with ActionAfterCompletion=DELETE), `rate(...)` and `cron(...)` ones on their recurrence,
+within their start and end dates.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from local.functions import FunctionRuntime, InvocationError
 from local.polling import Ticker
@@ -156,14 +160,9 @@ class _Tracked:
     offset: float = 0.0  # how far the local clock was ahead when the schedule was first seen
 
 
-SQS_ARN = re.compile(r"^arn:aws[\w-]*:sqs:[\w-]+:(?P<account>\d{12}):(?P<name>[\w-]+(?:\.fifo)?)$")
-
-
 @dataclass
 class ScheduleClock:
-    """Fires due schedules whose target is one of the stack's functions (invoked with the
-    target's input) or one of its queues (the input sent as the message body, as Scheduler's
-    SQS target does; the queue's event source mapping then delivers it)."""
+    """Fires due schedules whose target is one of the stack's functions or queues."""
 
     scheduler: Any  # a boto3 EventBridge Scheduler client on moto
     provisioned: Provisioned
@@ -210,7 +209,7 @@ class ScheduleClock:
     def _tick(self) -> list[str]:
         now = self.now()
         fired = []
-        summaries = [s for s in self._schedules() if self.target_of(s["Target"]["Arn"])]
+        summaries = [s for s in self._schedules() if self._target(s["Target"]["Arn"])]
         live = {s["Arn"] for s in summaries}
         for arn in set(self._tracked) - live:
             del self._tracked[arn]
@@ -296,20 +295,18 @@ class ScheduleClock:
             if detail.get("ActionAfterCompletion") == "DELETE":
                 self.scheduler.delete_schedule(Name=detail["Name"], GroupName=detail["GroupName"])
 
-    def target_of(self, arn: str) -> str | None:
-        """The stack's function (its logical id) or queue (`queue:<name>`) an ARN names, if any."""
-        function = self.provisioned.function_for_arn(arn)
-        if function is not None:
+    def _target(self, arn: str) -> str | None:
+        """What a schedule's target is here: a function's logical id, `queue:<url>`, or None."""
+        if function := self.provisioned.function_for_arn(arn):
             return function
-        queue = SQS_ARN.match(arn or "")
-        if queue is not None and self.sqs is not None and queue["name"] in self.provisioned.physical.values():
-            return f"queue:{queue['name']}"
+        if self.sqs is not None and (queue := self.provisioned.queue_for_arn(arn)):
+            return f"queue:{queue}"
         return None
 
     def invoke(self, detail: dict[str, Any], scheduled: datetime) -> Any:
-        target = self.target_of(detail["Target"]["Arn"])
-        if target is None:
-            raise LookupError(f"schedule {detail['Name']} targets {detail['Target']['Arn']}, not one of this stack's")
+        function = self._target(detail["Target"]["Arn"])
+        if function is None:
+            raise LookupError(f"schedule {detail['Name']} targets {detail['Target']['Arn']}, nothing of this stack")
         payload = target_payload(
             detail,
             scheduled,
@@ -317,9 +314,8 @@ class ScheduleClock:
             region=self.region,
             account=self.account,
         )
-        if target.startswith("queue:"):
-            return self._send(detail, target.removeprefix("queue:"), payload)
-        function = target
+        if function.startswith("queue:"):
+            return self._send(detail, function.removeprefix("queue:"), payload)
         started = time.monotonic()
         outcome = "error"
         try:
@@ -330,21 +326,24 @@ class ScheduleClock:
             elapsed = (time.monotonic() - started) * 1000
             log.info("SCHEDULE %s/%s %s %.0f ms %s", detail["GroupName"], detail["Name"], outcome, elapsed, function)
 
-    def _send(self, detail: dict[str, Any], queue: str, payload: Any) -> dict[str, Any]:
-        url = self.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-        sent = self.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(payload))
-        log.info("SCHEDULE %s/%s sent to queue %s", detail["GroupName"], detail["Name"], queue)
-        return {"queue": queue, "message_id": sent["MessageId"]}
+    def _send(self, detail: dict[str, Any], queue_url: str, payload: Any) -> dict[str, Any]:
+        """Scheduler's SQS target: the input is the message's body."""
+        try:
+            sent = self.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(payload))
+        except (ClientError, BotoCoreError) as exc:
+            log.info("SCHEDULE %s/%s error %s", detail["GroupName"], detail["Name"], queue_url)
+            raise InvocationError(f"schedule {detail['Name']}: sending to {queue_url} failed: {exc}") from exc
+        log.info("SCHEDULE %s/%s sent to %s", detail["GroupName"], detail["Name"], queue_url.rsplit("/", 1)[-1])
+        return {"queue": queue_url, "message_id": sent["MessageId"]}
 
     # -------------------------------------------------------------- on demand
     def find(self, name: str) -> tuple[dict[str, Any] | None, str]:
-        """The schedule (or, for a function name, its template schedule if any) and its target
-        (a function's logical id, or `queue:<name>`).
+        """The schedule (or, for a function name, its template schedule if any) and its function.
 
         `name` may be a schedule's name in moto, a template schedule's event name or resource id,
         or a function's logical id or code folder (`preauth_release`)."""
         for summary in self._schedules() + self._disabled():
-            function = self.target_of(summary["Target"]["Arn"])
+            function = self._target(summary["Target"]["Arn"])
             if function and summary["Name"] == name:
                 return self.scheduler.get_schedule(Name=name, GroupName=summary["GroupName"]), function
         declared: TemplateSchedule | None = next((s for s in self.provisioned.schedules if name in s.aliases), None)
@@ -382,7 +381,7 @@ class ScheduleClock:
     def listing(self) -> list[dict[str, Any]]:
         rows = []
         for summary in self._schedules() + self._disabled():
-            function = self.target_of(summary["Target"]["Arn"])
+            function = self._target(summary["Target"]["Arn"])
             if function:
                 rows.append(
                     {

@@ -2,7 +2,12 @@
 functions reach it through STRIPE_API_BASE, as a stripe-mock would be reached), the stage's
 Prices (the template's plan parameters) seeded in it, and its events delivered, signed, to the
 stack's `POST /v1/webhooks/stripe` with the signing secret that the webhook function reads from
-SSM. (In test mode, Stripe itself delivers; point a Stripe CLI `stripe listen` at the route.)"""
+SSM. (In test mode, Stripe itself delivers; point a Stripe CLI `stripe listen` at the route.)
+
+The pages Stripe hosts behind its objects' links (an invoice's PDF and hosted page, a charge's
+receipt: `stripe_simulator.hosted`) are served by the stack itself under `/_local/stripe/`, so the
+links the API hands out lead somewhere, and still do after a restart on the same port (the
+simulator's own server takes a new port each run)."""
 
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from local.apigw import HttpRequest, HttpResponse
 from local.config import HOST
 
 WEBHOOK_PATH = "/v1/webhooks/stripe"
+HOSTED_PREFIX = "/_local/stripe"  # where the stack serves the pages Stripe hosts
 SECRET_PARAMETER = "StripeWebhookSecretParameter"  # noqa: S105 - a template parameter name
 # (plan, Price id parameter, monthly price parameter)
 PLAN_PARAMETERS = (
@@ -34,6 +41,8 @@ class SimulatedStripe:
         simulator_package = importlib.import_module("stripe_simulator")
         self.simulator: Any = simulator_package.Simulator(clock)
         self.simulator.hooks_base = f"{base_url}/_local"  # 3-D Secure challenges: `local.three_d_secure`
+        self.simulator.files_base = f"{base_url}{HOSTED_PREFIX}"  # statements, invoice pages, receipts
+        self._page_at = importlib.import_module("stripe_simulator.hosted").page_at
         self._server: Any = simulator_package.SimulatorServer(self.simulator, host=HOST)
         self._delivering = False
 
@@ -60,6 +69,15 @@ class SimulatedStripe:
         )
         endpoint_type = importlib.import_module("stripe_simulator").WebhookEndpoint
         self.simulator.add_webhook_endpoint(endpoint_type.http(self.base_url + WEBHOOK_PATH, secret))
+
+    def hosted_page(self, request: HttpRequest) -> HttpResponse | None:
+        """`GET /_local/stripe/...`: a page Stripe hosts (`stripe_simulator.hosted`)."""
+        if request.method != "GET" or not request.raw_path.startswith(f"{HOSTED_PREFIX}/"):
+            return None
+        page = self._page_at(self.simulator, request.raw_path.removeprefix(HOSTED_PREFIX))
+        if page is None:
+            return None
+        return HttpResponse(page.status, [("Content-Type", page.content_type)], page.body)
 
     def snapshot(self) -> dict[str, Any]:
         """The simulator's state, to restore in a later run (`stripe_simulator.snapshot`)."""

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -33,6 +34,7 @@ class EventPoller:
     queue_sources: list[QueueSource]
     interval: float = 0.25
     _ticker: Ticker | None = None
+    _round: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
         if not (self.deliveries or self.queue_sources):
@@ -45,13 +47,25 @@ class EventPoller:
             self._ticker.stop()
 
     def poll(self) -> int:
-        """Deliver what is waiting; the number of invocations made."""
-        invocations = 0
-        for delivery in self.deliveries:
-            invocations += self._deliver_async(delivery)
-        for source in self.queue_sources:
-            invocations += self._deliver_sqs(source)
-        return invocations
+        """Deliver what is waiting; the number of invocations made. One round at a time."""
+        with self._round:
+            invocations = 0
+            for delivery in self.deliveries:
+                invocations += self._deliver_async(delivery)
+            for source in self.queue_sources:
+                invocations += self._deliver_sqs(source)
+            return invocations
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Deliver what is waiting until a round finds nothing (or `timeout` seconds have passed):
+        what a schedule just queued is handled before this returns, as it would be within
+        seconds in production. A round waits for one the poller thread is running. A message
+        whose invocation failed stays hidden until its visibility timeout: not waited for."""
+        deadline = time.monotonic() + timeout
+        while self.poll():
+            if time.monotonic() > deadline:
+                log.warning("queued events still arriving after %.0f s; moving on", timeout)
+                return
 
     def _receive(self, queue_url: str, batch_size: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(

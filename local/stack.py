@@ -360,10 +360,10 @@ class LocalStack:
             runtime,
             region=self.region,
             account=self.account_id,
-            sqs=self.client("sqs"),
             interval=self.clock_interval,
             now=self.local_clock.datetime,
             offset=lambda: self.local_clock.offset,
+            sqs=self.client("sqs"),
         )
         self.time_machine = self._time_machine(provisioned, self.clock)
         jwk = public_jwk(key)
@@ -373,7 +373,7 @@ class LocalStack:
             openapi=self.openapi,
             mailbox=lambda to: sent_messages(self.account_id, self.region, to),
             schedules=self.clock.listing,
-            run_schedule=self.clock.run_now,
+            run_schedule=self.run_schedule,
             resources=self.describe,
             jwks=lambda: {"keys": [jwk]},
             cdn=lambda method, path: cdn.serve(s3, origins, method, path),
@@ -407,8 +407,8 @@ class LocalStack:
             self.simulated_stripe.deliver()
 
     def _feature_pages(self) -> list[Callable[[HttpRequest], HttpResponse | None]]:
-        """The pages that drive the stack: its clock, its buses' events and usage, and Stripe's
-        3-D Secure test page."""
+        """The pages that drive the stack: its clock, its buses' events and usage, Stripe's
+        3-D Secure test page and the pages Stripe hosts (statements, invoices, receipts)."""
         provisioned = _started(self.provisioned)
         tap = EventTap(
             self.client("events"),
@@ -423,6 +423,7 @@ class LocalStack:
         ]
         if self.simulated_stripe is not None:
             pages.append(ThreeDSecurePages(self.simulated_stripe.simulator))
+            pages.append(self.simulated_stripe.hosted_page)
         return pages
 
     def _time_machine(self, provisioned: Provisioned, schedules: ScheduleClock) -> TimeMachine:
@@ -440,6 +441,7 @@ class LocalStack:
             expire_items=ttl.sweep,
             stripe_tick=simulator.tick if simulator is not None else None,
             stripe_events=(lambda: len(simulator.events())) if simulator is not None else None,
+            settle=lambda: self.poller.drain() if self.poller is not None else None,
         )
 
     def _telemetry(self) -> Telemetry:
@@ -502,6 +504,8 @@ class LocalStack:
             "resources": provisioned.describe(),
             "functions": dict(provisioned.function_names),
             "stripe": self.stripe.mode,
+            # Stripe's API as the functions reach it (the simulator's, or Stripe's own in test mode)
+            "stripe_api": self.simulated_stripe.api_base if self.simulated_stripe else "https://api.stripe.com",
         }
 
     def function_arn(self, function: str) -> str:
@@ -513,7 +517,11 @@ class LocalStack:
         return _started(self.runtime).invoke(function, event)
 
     def run_schedule(self, name: str) -> dict[str, Any]:
-        return _started(self.clock).run_now(name)
+        """Run a schedule now; what it queued (a hold's release) is done when this returns."""
+        result = _started(self.clock).run_now(name)
+        if self.poller is not None:
+            self.poller.drain()
+        return result
 
     def advance(self, days: float = 0, *, hours: float = 0) -> dict[str, Any]:
         """Move the local clock forward, running what falls due meanwhile (`local.clock`)."""

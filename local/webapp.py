@@ -8,7 +8,9 @@ avatar bucket cross-origin and their CORS rules decide, as in production.
 
 - `GET /_local/app`: sign in as any user (a token from the local identity provider, kept in the
   page's localStorage), the account, an avatar upload through the presigned POST form, adding an
-  address.
+  address, adding a card (Stripe's test cards; one that needs 3-D Secure opens the stack's
+  challenge page in a frame, as Stripe.js would, and the page follows the card until the webhook
+  settles its verification).
 - `GET /_local/app/settings/account/emails/verify?token=...`: where verification emails link
   to; signed in, the page POSTs the token to `/v1/account/emails/verify` and shows the result.
 - `POST /_local/app/token` (form field `user`): a token for that account key.

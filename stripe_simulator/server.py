@@ -17,8 +17,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 from .core import SimulatedTimeout, Simulator
-from .statements import invoice_at as statement_of
-from .statements import render
+from .hosted import page_at
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -26,8 +25,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def _answer(self) -> None:
-        if self.command == "GET" and self.path.startswith("/invoice/"):
-            self._statement()
+        if self.command == "GET" and self._hosted():
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else None
@@ -46,16 +44,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _statement(self) -> None:
-        """A statement PDF, as Stripe's file host serves one (no API key: the link is the secret)."""
-        simulator = self.server.simulator
-        invoice = simulator.run(lambda: statement_of(simulator, urlsplit(self.path).path))
-        payload = render(invoice) if invoice is not None else b"Not found"
-        self.send_response(200 if invoice is not None else 404)
-        self.send_header("Content-Type", "application/pdf" if invoice is not None else "text/plain")
-        self.send_header("Content-Length", str(len(payload)))
+    def _hosted(self) -> bool:
+        """A page Stripe hosts (statement, hosted invoice, receipt): no API key, the link is the
+        secret. False if the path is not one."""
+        page = page_at(self.server.simulator, urlsplit(self.path).path)
+        if page is None:
+            return False
+        self.send_response(page.status)
+        self.send_header("Content-Type", page.content_type)
+        self.send_header("Content-Length", str(len(page.body)))
         self.end_headers()
-        self.wfile.write(payload)
+        self.wfile.write(page.body)
+        return True
 
     do_GET = do_POST = do_DELETE = _answer
 

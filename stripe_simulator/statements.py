@@ -1,10 +1,12 @@
 """Invoice statements: the PDF behind a finalized invoice's `invoice_pdf`, rendered from the
-invoice as it is when downloaded (fpdf2, a dev-only dependency), and served by the simulator's
-HTTP server at the address `invoice_pdf` names (`SimulatorServer` sets `Simulator.files_base`
-to its own URL; without a server the address stays Stripe's, which is all tests in-process see).
+invoice as it is when downloaded (fpdf2, a dev-only dependency), and served (`hosted`) at the
+address `invoice_pdf` names, with the hosted invoice page at `hosted_invoice_url`: under
+`Simulator.files_base` (`SimulatorServer` sets it to its own URL unless the local stack set its
+own; without either the addresses stay Stripe's, which is all tests in-process see).
 
-An address is `/invoice/acct_simulator/<token>/pdf`, as Stripe's are: the token is unguessable,
-so whoever holds the link can download it (Stripe's links work the same way, with no login).
+Addresses are `/invoice/acct_simulator/<token>/pdf` and `/i/acct_simulator/<token>`, as Stripe's
+are: the token is unguessable, so whoever holds the link can open it (Stripe's links work the same
+way, with no login).
 """
 
 from __future__ import annotations
@@ -19,19 +21,26 @@ if TYPE_CHECKING:
     from .core import Simulator
 
 STRIPE_FILES = "https://pay.stripe.com"
+STRIPE_INVOICES = "https://invoice.stripe.com"
 _TOKENS = "statement-tokens"  # the simulator's private record: token → invoice id
 _PATH = re.compile(r"^/invoice/acct_simulator/(test_[A-Za-z0-9_-]{16,64})/pdf$")
+_HOSTED_PATH = re.compile(r"^/i/acct_simulator/(test_[A-Za-z0-9_-]{16,64})$")
 
 
 def statement_urls(sim: Simulator, invoice_id: str) -> tuple[str, str]:
     """The (hosted invoice page, PDF) addresses of a finalizing invoice."""
     token = f"test_{secrets.token_urlsafe(24)}"
     sim.private(_TOKENS)[token] = invoice_id
-    base = sim.files_base or STRIPE_FILES
     return (
-        f"https://invoice.stripe.com/i/acct_simulator/{token}",
-        f"{base}/invoice/acct_simulator/{token}/pdf?s=ap",
+        f"{sim.files_base or STRIPE_INVOICES}/i/acct_simulator/{token}",
+        f"{sim.files_base or STRIPE_FILES}/invoice/acct_simulator/{token}/pdf?s=ap",
     )
+
+
+def token_of_hosted_path(path: str) -> str | None:
+    """The token of a hosted invoice page's path, if it is one."""
+    match = _HOSTED_PATH.fullmatch(path)
+    return match.group(1) if match else None
 
 
 def invoice_at(sim: Simulator, path: str) -> dict[str, Any] | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import TYPE_CHECKING, Any
 
+from ..hosted import receipt_url
 from ..routing import Route
 from .common import lookup
 
@@ -13,18 +13,14 @@ if TYPE_CHECKING:
     from ..core import Simulator
 
 
-def receipt_url(sim: Simulator) -> str:
-    """Stripe keeps a receipt of every successful charge at an unguessable address."""
-    return f"https://pay.stripe.com/receipts/payment/{secrets.token_urlsafe(48)}"
-
-
 def new_charge(
     sim: Simulator, intent: dict[str, Any], pm: dict[str, Any], *, captured: bool, failure: Decline | None = None
 ) -> dict[str, Any]:
     card = pm["card"]
     amount = intent["amount"]
+    identifier = sim.new_id("ch")
     charge = {
-        "id": sim.new_id("ch"),
+        "id": identifier,
         "object": "charge",
         "amount": amount,
         "amount_captured": amount if captured and failure is None else 0,
@@ -83,7 +79,8 @@ def new_charge(
         },
         "receipt_email": None,
         "receipt_number": None,
-        "receipt_url": None if failure else receipt_url(sim),
+        # Stripe keeps a receipt of every successful charge at an unguessable address (`hosted`)
+        "receipt_url": None if failure else receipt_url(sim, identifier),
         "refunded": False,
         "review": None,
         "shipping": None,

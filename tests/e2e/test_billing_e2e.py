@@ -1,9 +1,12 @@
 """Plans, subscriptions and invoices through the local stack: the plans page, a verified card,
 subscribing, upgrading with proration, invoices mirrored by Stripe's (simulated, signed)
-webhook deliveries, a statement, cancelling at the period end and undoing it."""
+webhook deliveries, a statement and the invoice's other links (its hosted page, the payment's
+receipt) leading to the stack's own pages, cancelling at the period end and undoing it."""
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from typing import Any
 
@@ -59,6 +62,21 @@ def test_subscribe_upgrade_see_invoices_and_cancel(stack: LocalStack, api: httpx
     assert "/invoice/acct_simulator/" in statement.headers["location"]  # the local simulator serves it
     pdf = httpx.get(statement.headers["location"])
     assert (pdf.status_code, pdf.headers["content-type"], pdf.content[:5]) == (200, "application/pdf", b"%PDF-")
+    assert statement.headers["location"].startswith(f"{stack.base_url}/_local/stripe/")  # the stack's own address
+    # (the payment's receipt arrives with the webhook's copy of the paid invoice)
+    detail = wait_for(
+        lambda: (d := api.get(f"/v1/billing/invoices/{proration}", headers=caller.auth).json())["receipt_url"] and d
+    )
+    for link in ("hosted_invoice_url", "receipt_url"):  # every link the invoice gives leads to a page
+        assert detail[link].startswith(f"{stack.base_url}/_local/stripe/"), detail
+        opened = httpx.get(detail[link])
+        assert (opened.status_code, opened.headers["content-type"]) == (200, "text/html; charset=utf-8"), link
+        assert f"{detail['amount_paid'] / 100:,.2f} USD" in opened.text
+    page = httpx.get(detail["hosted_invoice_url"]).text
+    assert detail["number"] in page
+    download = re.search(r'id="download" href="([^"]+)"', page)
+    assert download is not None
+    assert httpx.get(html.unescape(download[1])).content.startswith(b"%PDF-")  # the page's own download link
 
     cancelled = _put_plan(api, caller, "community")
     assert cancelled.json()["scheduled_change"]["kind"] == "cancellation", cancelled.text

@@ -3,8 +3,8 @@ installs it) drives the local web app's pages (`local.webapp`), served on
 `http://localhost:<port>` while the API answers on `http://127.0.0.1:<port>`, so every call is
 cross-origin and the API's CORS configuration and the avatar bucket's CORS rules (both from
 template.yaml) decide whether it works, as in production. A page on any other origin is refused.
-
-Not driven here yet: the 3-D Secure page (built separately; add its step once it is served)."""
+A card that needs 3-D Secure opens the stack's challenge page in a frame of the web app, as
+Stripe.js would; completing or failing it there reaches the card through Stripe's webhook."""
 
 from __future__ import annotations
 
@@ -197,3 +197,47 @@ def test_a_page_on_another_origin_can_neither_call_the_api_nor_upload_to_the_buc
     # The API refuses the preflight; S3 takes a form POST without one (as it does) but gives this
     # origin no Access-Control-Allow-Origin, so the page cannot read the answer.
     assert outcome == {"account": "blocked", "upload": "blocked"}
+
+
+def _add_card_needing_3d_secure(page: Page, stack: LocalStack, caller: Caller) -> None:
+    sign_in(page, web_app_origin(stack.port), caller)
+    page.select_option("#card-form select[name=card]", "pm_card_threeDSecureRequired")
+    page.click("#card-form button")
+    expect(page.locator("#card-result")).to_have_text("Waiting for 3-D Secure...", timeout=60_000)
+
+
+def _card(stack: LocalStack, caller: Caller) -> dict[str, Any]:
+    cards = httpx.get(f"{stack.base_url}/v1/billing/payment-methods", headers=caller.auth).json()["payment_methods"]
+    assert len(cards) == 1, cards
+    card: dict[str, Any] = cards[0]
+    return card
+
+
+def test_completing_3d_secure_in_the_browser_verifies_the_card(
+    stack: LocalStack, page: Page, caller: Caller, account: httpx.Response
+) -> None:
+    _add_card_needing_3d_secure(page, stack, caller)
+    challenge = page.frame_locator("#three-d-secure iframe")
+    expect(challenge.locator("h1")).to_have_text("3D Secure 2 Test Page")
+    assert _card(stack, caller)["verification"] == "requires_action"
+
+    challenge.locator("#complete").click()
+
+    expect(challenge.locator("#status")).to_have_text("requires_capture")
+    expect(page.locator("#card-result")).to_have_text("Card verified", timeout=60_000)  # through the webhook
+    card = _card(stack, caller)
+    assert (card["verification"], card["default"], card["hold"]["status"]) == ("verified", True, "held")
+
+
+def test_failing_3d_secure_in_the_browser_fails_the_verification(
+    stack: LocalStack, page: Page, caller: Caller, account: httpx.Response
+) -> None:
+    _add_card_needing_3d_secure(page, stack, caller)
+    challenge = page.frame_locator("#three-d-secure iframe")
+
+    challenge.locator("#fail").click()
+
+    expect(challenge.locator("#status")).to_have_text("requires_payment_method")
+    expect(page.locator("#card-result")).to_have_text("Card verification failed", timeout=60_000)
+    card = _card(stack, caller)
+    assert (card["verification"], card["default"]) == ("failed", False)

@@ -117,6 +117,33 @@ def test_a_one_time_schedule_the_code_creates_fires_at_its_time_and_is_deleted(
     assert len(events_with(received, "hold_id")) == 1  # fired once
 
 
+def test_a_schedule_that_targets_a_queue_sends_its_input_as_the_message(
+    echo_stack: LocalStack, received: list[dict[str, Any]]
+) -> None:
+    scheduler = echo_stack.client("scheduler")
+    queue = echo_stack.describe()["resources"]["AWS::SQS::Queue"]["Jobs"]
+    queue_arn = f"arn:aws:sqs:{echo_stack.region}:{echo_stack.account_id}:{queue}"
+    past = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    scheduler.create_schedule(
+        Name="release-to-queue",
+        ScheduleExpression=f"at({past})",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        ActionAfterCompletion="DELETE",
+        Target={
+            "Arn": queue_arn,
+            "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+            "Input": json.dumps({"release": "q1"}),
+        },
+    )
+
+    (event,) = wait_for(lambda: events_with(received, "Records"))  # the queue's consumer got it
+
+    (record,) = event["Records"]
+    assert (json.loads(record["body"]), record["eventSourceARN"]) == ({"release": "q1"}, queue_arn)
+    names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
+    assert "release-to-queue" not in names  # fired once, then deleted
+
+
 def test_a_schedule_of_another_stack_is_left_alone(echo_stack: LocalStack, received: list[dict[str, Any]]) -> None:
     scheduler = echo_stack.client("scheduler")
     past = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S")

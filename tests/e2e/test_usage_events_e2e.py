@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from local.stack import LocalStack
 from tests.e2e.conftest import Caller, python_module, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -67,3 +68,12 @@ def test_make_usage_without_a_running_stack_says_so(tmp_path: Any) -> None:
 
     assert result.returncode == 1
     assert "no local stack is running" in result.stderr
+
+
+@pytest.mark.usefixtures("account")
+def test_make_usage_publishes_for_the_running_stack(stack: LocalStack, api: httpx.Client, caller: Caller) -> None:
+    result = python_module("local.events", caller.sub, "400", "--url", stack.base_url)
+
+    assert result.returncode == 0, result.stderr
+    recorded = wait_for(lambda: _events_of(api, caller.sub, "UsageRecorded"), timeout=60)
+    assert [e["detail"]["amount_cents"] for e in recorded] == [400]

@@ -137,3 +137,33 @@ def test_a_statement_address_that_names_no_invoice_is_not_found(served: Simulato
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{served.url}/invoice/acct_simulator/test_{'x' * 32}/pdf")  # noqa: S310
     assert refused.value.code == 404
+
+
+def test_the_hosted_invoice_page_and_the_receipt_are_served_where_their_links_lead(
+    lifecycle: Lifecycle, served: SimulatorServer
+) -> None:
+    ada = Billing("user-ada").with_card()
+    assert ada.change("developer")[0] == 200
+    lifecycle.deliver()
+    detail = _newest(ada)
+    assert detail["hosted_invoice_url"].startswith(f"{served.url}/i/acct_simulator/test_")
+    assert detail["receipt_url"].startswith(f"{served.url}/receipts/payment/")
+
+    with urllib.request.urlopen(detail["hosted_invoice_url"]) as answer:  # noqa: S310 - this test's loopback server
+        page = answer.read().decode()
+    with urllib.request.urlopen(detail["receipt_url"]) as answer:  # noqa: S310
+        receipt = answer.read().decode()
+
+    assert f'<span id="number">{detail["number"]}</span>' in page
+    assert "<th>Status</th><td>paid</td>" in page
+    assert f"{detail['total'] / 100:,.2f} USD" in page
+    assert "Download invoice (PDF)" in page
+    assert f"{detail['amount_paid'] / 100:,.2f} USD" in receipt
+    assert "Visa ending in 4242" in receipt
+
+
+@pytest.mark.parametrize("path", [f"/i/acct_simulator/test_{'x' * 32}", f"/receipts/payment/{'y' * 64}"])
+def test_a_hosted_address_that_names_nothing_is_not_found(served: SimulatorServer, path: str) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{served.url}{path}")  # noqa: S310
+    assert refused.value.code == 404

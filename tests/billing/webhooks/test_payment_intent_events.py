@@ -85,3 +85,35 @@ def test_events_of_other_payment_intents_are_ignored(stripe_sim: Simulator, deli
     )
 
     assert _apply(_deliver(stripe_sim, delivered)) == [False]
+
+
+def _cancellations(stripe_sim: Simulator) -> list[Any]:
+    """The `payment_intent.canceled` events Stripe emitted, as the webhook receives them."""
+    return [stripe.Event.construct_from(e, "sk_test_x") for e in stripe_sim.events("payment_intent.canceled")]
+
+
+def test_an_authorization_stripe_let_expire_releases_the_hold_as_expired(stripe_sim: Simulator) -> None:
+    ada = Cards("user-ada")
+    ada.create_account("ada")
+    ada.add("pm_card_visa")
+    stripe_sim.advance(8 * 24 * 3600)  # its release was missed: seven days uncaptured
+    stripe_sim.tick()
+    [event] = _cancellations(stripe_sim)
+    assert event.data.object.cancellation_reason == "automatic"
+
+    assert _apply([event, event]) == [True, False]  # a repeated delivery changes nothing
+    [card] = ada.list()[2]["payment_methods"]
+    assert (card["hold"]["status"], card["hold"]["outcome"]) == ("released", "expired")
+    assert (card["verification"], card["default"]) == ("verified", True)  # the card itself stays good
+
+
+def test_the_cancellation_of_a_release_of_ours_changes_nothing_more(stripe_sim: Simulator) -> None:
+    ada = Cards("user-ada")
+    ada.create_account("ada")
+    ada.add("pm_card_visa")
+    [card] = ada.list()[2]["payment_methods"]
+    assert ada.remove(card["id"])[0] == 204  # releases the hold now (voided)
+    [event] = _cancellations(stripe_sim)
+
+    assert _apply([event]) == [False]
+    assert holds("user-ada")[0]["outcome"] == "canceled"

@@ -275,6 +275,16 @@ class CardService:
         logger.info("Card verification failed (3-D Secure)", extra={"hold_id": hold_id})
         return True
 
+    def authorization_ended(self, sub: str, hold_id: str) -> bool:
+        """Stripe cancelled a held hold's authorization itself (`payment_intent.canceled`: seven
+        days uncaptured, or cancelled outside this service): the hold is released now, so it no
+        longer shows money held; the release finds it cancelled and records it `expired`. False
+        if the hold was not held (a release of ours is under way or done, or it never was)."""
+        hold = self.holds.get(sub, hold_id)
+        if hold is None or hold.status != HoldStatus.HELD:
+            return False
+        return self.releaser.release(sub, hold_id).result == "released"
+
     # ------------------------------------------------------------------ listing and choosing
     def list(self, caller: Caller) -> PaymentMethodList:
         """The cards, newest first, each with its hold (two requests: a Query, a BatchGetItem)."""

@@ -104,10 +104,6 @@ class StripeEvents:
         if event_type in SCHEDULE_EVENTS:
             subscription = obj.get("subscription") or obj.get("released_subscription")
             return bool(subscription) and self._subscription(str(subscription))
-        if event_type == "payment_intent.canceled":
-            # A hold still waiting for 3-D Secure was cancelled (abandoned, or expired): to the
-            # card, the same as a failed authentication. Released holds are no longer waiting.
-            return on_payment_intent_event(self.cards, "payment_intent.payment_failed", obj)
         if event_type in HOLD_EVENTS:
             return on_payment_intent_event(self.cards, event_type, obj)
         if event_type == "payment_method.detached":
