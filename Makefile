@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make dev          run the whole service locally (http://127.0.0.1:$(PORT)); PORT=3001 to move it"
 	@echo "make test         lint, type checks, template checks and every test"
-	@echo "make token        print a token for the local stack (USER=alice)"
+	@echo "make token        print a token for the local stack (USER=alice; AUTH_AGE=900: signed in 15 min ago)"
 	@echo "make bench        cold-start and DynamoDB request benchmarks"
 	@echo "make fuzz         a long schemathesis campaign over the local stack (FUZZ_EXAMPLES=200 to change it)"
 	@echo "make openapi      regenerate docs/openapi.json"
@@ -33,7 +33,7 @@ dev: $(STAMP)
 	$(BIN)/python -m local --port $(PORT)
 
 token: $(STAMP)
-	@$(BIN)/python -m local.token $(USER)
+	@$(BIN)/python -m local.token $(USER) $(if $(AUTH_AGE),--auth-age $(AUTH_AGE))
 
 run-schedule: $(STAMP)
 	$(BIN)/python -m local.schedule $(NAME)

@@ -24,6 +24,7 @@ from account_billing.accounts.store import AccountStore
 from account_billing.core.api import caller_of, create_resolver, json_response, no_content, responses
 from account_billing.core.http import etag_for, versions_matching
 from account_billing.core.observability import logger, metrics
+from account_billing.core.recent_sign_in import documented, recently_signed_in
 from account_billing.core.settings import get_settings
 from account_billing.core.table import Table
 from account_billing.core.wiring import dynamodb_client, per_container
@@ -77,10 +78,10 @@ def update_profile(request: UpdateProfileRequest, if_match: IfMatch = None) -> R
 @app.put(
     "/v1/account/user-id",
     summary="Change the User ID (the old one is freed at once; nothing redirects from it)",
-    responses=responses(200, UserIdChanged, "The User ID changed", 401, 404, 409, 412, 422),
+    responses=documented(responses(200, UserIdChanged, "The User ID changed", 401, 404, 409, 412, 422)),
 )
 def change_user_id(request: ChangeUserIdRequest, if_match: IfMatch = None) -> Response[str]:
-    change, view = accounts().change_user_id(caller_of(app), request, versions_matching(if_match))
+    change, view = accounts().change_user_id(recently_signed_in(app), request, versions_matching(if_match))
     return json_response(change, headers={"ETag": etag_for(view.version)})
 
 
@@ -106,10 +107,10 @@ def public_profile(user_id: Annotated[str, Path(max_length=64)]) -> Response[str
 @app.delete(
     "/v1/account",
     summary="Delete the account permanently (repeat the User ID to confirm)",
-    responses=responses(204, None, "Deleted", 401, 404, 409, 422),
+    responses=documented(responses(204, None, "Deleted", 401, 404, 409, 422)),
 )
 def delete_account(request: DeleteAccountRequest) -> Response[None]:
-    accounts().delete(caller_of(app), request, erasure_steps(table()))
+    accounts().delete(recently_signed_in(app), request, erasure_steps(table()))
     return no_content()
 
 
