@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -21,6 +21,9 @@ from account_billing.accounts.models import (
 )
 from account_billing.accounts.service import AccountService
 from account_billing.accounts.store import AccountStore
+from account_billing.activity.models import ActivityPage
+from account_billing.activity.records import ActivityKind
+from account_billing.activity.service import ActivityLog
 from account_billing.core.api import caller_of, create_resolver, json_response, no_content, responses
 from account_billing.core.http import etag_for, versions_matching
 from account_billing.core.observability import logger, metrics
@@ -112,6 +115,26 @@ def public_profile(user_id: Annotated[str, Path(max_length=64)]) -> Response[str
 def delete_account(request: DeleteAccountRequest) -> Response[None]:
     accounts().delete(recently_signed_in(app), request, erasure_steps(table()))
     return no_content()
+
+
+@per_container
+def activity() -> ActivityLog:
+    return ActivityLog.of(table())
+
+
+@app.get(
+    "/v1/account/activity",
+    summary="The account's activity log: every change to it, newest first",
+    operation_id="listAccountActivity",
+    tags=["Account"],
+    responses=responses(200, ActivityPage, "A page of the log", 400, 401),
+)
+def list_activity(
+    limit: Annotated[int, Query(ge=1, le=100, description="Entries per page")] = 25,
+    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")] = None,
+    kind: Annotated[list[ActivityKind] | None, Query(max_length=25, description="Only entries of these kinds")] = None,
+) -> Response[str]:
+    return json_response(activity().page(caller_of(app), limit, cursor, frozenset(kind or ())))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ def http_event(
     its body, headers (None removes one), claims (None removes one) or path parameters replaced.
     The caller has just signed in (`auth_time` now) unless `claims` says otherwise."""
     event = copy.deepcopy(_sample(sample))
+    if "requestId" in event.get("requestContext", {}):  # each request is a new one, made now
+        event["requestContext"]["requestId"] = uuid.uuid4().hex
+        event["requestContext"]["timeEpoch"] = int(time.time() * 1000)
     if sub is None:
         event["requestContext"].pop("authorizer", None)
         event["headers"].pop("authorization", None)
