@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 
 from account_billing.core.clock import epoch_seconds, parse_timestamp
-from functions.profile import app as profile
+from tests.activity import support
 from tests.support import table
-from tests.support.events import call, http_event
 from tests.support.profile import ProfileClient
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -18,11 +17,7 @@ ADA = ProfileClient("sub-ada")
 
 
 def activity(sub: str = "sub-ada", **query: str) -> tuple[int, Any]:
-    event = http_event("profile/list_activity", sub=sub)
-    event["queryStringParameters"] = query or None
-    event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
-    status, _, body = call(profile.lambda_handler, event)
-    return status, body
+    return support.activity(sub, **query)
 
 
 def kinds(body: Any) -> list[str]:

@@ -44,18 +44,20 @@ class ActivityLog:
         return cls(ActivityStore(table), clock)
 
     # ------------------------------------------------------------------ writing
-    def _origin(self, who: Caller | str) -> Origin:
-        """Who made the change: the caller's request, else the webhook event or scheduled run
-        being handled (`core.origin.acting`), else the service itself."""
-        given = who.origin if isinstance(who, Caller) else None
+    def _origin(self, who: Caller | str, origin: Origin | None = None) -> Origin:
+        """Who made the change: `origin` if given, else the caller's request, else the webhook
+        event or scheduled run being handled (`core.origin.acting`), else the service itself."""
+        given = origin or (who.origin if isinstance(who, Caller) else None)
         return (
             given
             or current_origin()
             or Origin(actor=Actor.SYSTEM, operation=f"system:{uuid.uuid4().hex}", at=timestamp(self.clock()))
         )
 
-    def _entry(self, who: Caller | str, kind: ActivityKind, subject: str, details: dict[str, Any]) -> ActivityEntry:
-        origin = self._origin(who)
+    def _entry(
+        self, who: Caller | str, kind: ActivityKind, subject: str, details: dict[str, Any], origin: Origin | None = None
+    ) -> ActivityEntry:
+        origin = self._origin(who, origin)
         expires = parse_timestamp(origin.at) + timedelta(days=self.retention_days())
         sub = who.sub if isinstance(who, Caller) else who
         return ActivityEntry.of(sub, kind, origin, expires_at=epoch_seconds(expires), subject=subject, details=details)
@@ -64,10 +66,12 @@ class ActivityLog:
         """The entry of a change, as an action of the transaction that makes the change."""
         return self.store.put_action(self._entry(who, kind, subject, details))
 
-    def record(self, who: Caller | str, kind: ActivityKind, subject: str = "", **details: Any) -> bool:
+    def record(
+        self, who: Caller | str, kind: ActivityKind, subject: str = "", *, origin: Origin | None = None, **details: Any
+    ) -> bool:
         """Append the entry of a change just made; False if this operation's entry is already
         there (a duplicate delivery of a webhook event, a retried schedule)."""
-        return self.store.append(self._entry(who, kind, subject, details))
+        return self.store.append(self._entry(who, kind, subject, details, origin))
 
     # ------------------------------------------------------------------ reading
     def page(self, caller: Caller, limit: int, cursor: str | None, kinds: frozenset[ActivityKind]) -> ActivityPage:

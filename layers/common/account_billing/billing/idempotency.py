@@ -5,6 +5,7 @@ is refused. Declines are remembered like successes (a retry answers the same 402
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from account_billing.billing.settings import billing_settings
 from account_billing.billing.subscriptions.models import SubscriptionView
 from account_billing.billing.subscriptions.service import SubscriptionService
 from account_billing.core.identity import Caller
+from account_billing.core.origin import acting
 from account_billing.core.settings import required
 from account_billing.core.wiring import per_container
 
@@ -85,7 +87,8 @@ def once_per_key(
     def run(caller: Caller, request: dict[str, Any], key: str) -> dict[str, Any]:
         attempt = {"caller": caller.sub, "key": key, "request": request}
         try:
-            result = attempt_once(attempt=attempt)
+            with acting(caller.origin) if caller.origin else contextlib.nullcontext():  # the activity log's origin
+                result = attempt_once(attempt=attempt)
         except IdempotencyValidationError as exc:
             raise IdempotencyKeyReused("This Idempotency-Key was already used with another request body.") from exc
         except IdempotencyAlreadyInProgressError as exc:

@@ -8,7 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Protocol
+
+from account_billing.core.clock import timestamp
 
 
 class Actor(StrEnum):
@@ -46,3 +50,17 @@ def acting(origin: Origin) -> Iterator[Origin]:
 
 def current_origin() -> Origin | None:
     return _current.get()
+
+
+class _DeliveredEvent(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def created(self) -> int: ...
+
+
+def stripe_origin(event: _DeliveredEvent) -> Origin:
+    """A Stripe webhook event as the origin of what it changes: its id and creation time are
+    the same on every delivery."""
+    created = datetime.fromtimestamp(event.created, UTC) if event.created > 0 else datetime.now(UTC)
+    return Origin(actor=Actor.STRIPE, operation=f"stripe:{event.id}", at=timestamp(created))

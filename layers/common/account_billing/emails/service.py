@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 
+from account_billing.activity.records import ActivityKind
+from account_billing.activity.service import ActivityLog
 from account_billing.core.clock import Clock, epoch_seconds, timestamp, utc_now
 from account_billing.core.errors import ConcurrentUpdate, TooManyRequests
 from account_billing.core.identity import Caller
@@ -61,11 +63,13 @@ class EmailService:
         send: Callable[[Message], None],
         web_app_url: str,
         clock: Clock = utc_now,
+        activity: ActivityLog | None = None,
     ) -> None:
         self.store = store
         self.send = send
         self.web_app_url = web_app_url
         self.clock = clock
+        self.activity = activity or ActivityLog.of(store.table, clock)
 
     def list(self, caller: Caller) -> EmailList:
         return EmailList(emails=[email_view(i) for i in _sorted(self.store.list(caller.sub))], limit=MAX_ADDRESSES)
@@ -87,7 +91,8 @@ class EmailService:
             added_at=timestamp(now),
             expires_at=epoch_seconds(now + timedelta(days=UNVERIFIED_KEPT_DAYS)),
         )
-        self.store.add(email, MAX_ADDRESSES)
+        logged = self.activity.entry(caller, ActivityKind.EMAIL_ADDED, email.key, address=address)
+        self.store.add(email, MAX_ADDRESSES, also=[logged])
         metrics.add_metric(name="EmailAdded", unit="Count", value=1)
         sent_at = self._send_verification(email, first=True)
         return email_view(dataclasses.replace(email, verification_sent_at=sent_at))
@@ -140,7 +145,8 @@ class EmailService:
         if (email.token_expires_at or 0) <= now.timestamp():
             raise VerificationTokenExpired("This verification link has expired; ask for a new one.")
         make_primary = not any(e.primary for e in emails)
-        self.store.verify(email, timestamp(now), make_primary)
+        logged = self.activity.entry(caller, ActivityKind.EMAIL_VERIFIED, email.key, address=email.address)
+        self.store.verify(email, timestamp(now), make_primary, also=[logged])
         metrics.add_metric(name="EmailVerified", unit="Count", value=1)
         return email_view(dataclasses.replace(email, verified=True, verified_at=timestamp(now), primary=make_primary))
 
@@ -150,7 +156,14 @@ class EmailService:
             raise EmailNotVerified("Verify the address before making it the primary.")
         if email.primary:
             return email_view(email)
-        self.store.set_primary(email, primary, timestamp(self.clock()))
+        logged = self.activity.entry(
+            caller,
+            ActivityKind.PRIMARY_EMAIL_CHANGED,
+            email.key,
+            address=email.address,
+            previous_address=primary.address if primary else None,
+        )
+        self.store.set_primary(email, primary, timestamp(self.clock()), also=[logged])
         if primary is not None:
             try:
                 self.send(primary_changed_notice(primary.address, email.address))
@@ -163,5 +176,6 @@ class EmailService:
         email, primary = self._find(caller, address)
         if email.primary:
             raise PrimaryEmailRemoval("Make another verified address the primary first.")
-        self.store.remove(email, primary)
+        logged = self.activity.entry(caller, ActivityKind.EMAIL_REMOVED, email.key, address=email.address)
+        self.store.remove(email, primary, also=[logged])
         metrics.add_metric(name="EmailRemoved", unit="Count", value=1)

@@ -4,6 +4,7 @@ account. Every change that touches more than one item is one transaction."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 from account_billing.accounts.errors import AccountNotFound
 from account_billing.accounts.records import AccountStatus
@@ -43,7 +44,7 @@ class EmailStore:
     def list(self, sub: str) -> list[Email]:
         return [Email.from_item(item) for item in self.table.query_partition(keys.account_pk(sub), EMAIL_PREFIX)]
 
-    def add(self, email: Email, limit: int) -> None:
+    def add(self, email: Email, limit: int, *, also: Sequence[TransactItem] = ()) -> None:
         """Add an unverified address: count it on the profile (at most `limit`), refuse an
         address already on the account or verified by another one, in one transaction."""
         try:
@@ -67,6 +68,7 @@ class EmailStore:
                             "ConditionExpression": "attribute_not_exists(PK)",
                         }
                     },
+                    *also,
                 ]
             )
         except TransactionCancelled as exc:
@@ -113,7 +115,7 @@ class EmailStore:
                 ExpressionAttributeValues=values(hash=token_hash),
             )
 
-    def verify(self, email: Email, now: str, make_primary: bool) -> None:
+    def verify(self, email: Email, now: str, make_primary: bool, *, also: Sequence[TransactItem] = ()) -> None:
         """Mark the address verified (only with the token just checked: single use) and claim
         its marker; make it the primary if the account has none."""
         sub = email.sub
@@ -149,6 +151,7 @@ class EmailStore:
         else:
             # An account being deleted claims nothing: its erasure may already have run.
             actions.append(account_is_active(sub))
+        actions += also
         try:
             self.table.transact(actions)
         except TransactionCancelled as exc:
@@ -158,7 +161,7 @@ class EmailStore:
                 raise EmailTaken("Another account verified this address first.") from exc
             raise ConcurrentUpdate() from exc
 
-    def set_primary(self, new: Email, previous: Email | None, now: str) -> None:
+    def set_primary(self, new: Email, previous: Email | None, now: str, *, also: Sequence[TransactItem] = ()) -> None:
         """Move the primary flag from `previous` to `new` (verified) and mirror it on the profile:
         one transaction, so an account never has zero or two primaries."""
         sub = new.sub
@@ -201,12 +204,13 @@ class EmailStore:
                 }
             }
         )
+        actions += also
         try:
             self.table.transact(actions)
         except TransactionCancelled as exc:
             raise ConcurrentUpdate("The primary address changed meanwhile; reload and retry.") from exc
 
-    def remove(self, email: Email, primary: Email | None) -> None:
+    def remove(self, email: Email, primary: Email | None, *, also: Sequence[TransactItem] = ()) -> None:
         """Remove a non-primary address and free its marker. A verified address goes only
         while a verified primary remains (checked in the same transaction)."""
         sub = email.sub
@@ -243,6 +247,7 @@ class EmailStore:
                     }
                 },
             ]
+        actions += also
         try:
             self.table.transact(actions)
         except TransactionCancelled as exc:
