@@ -178,7 +178,7 @@ class CardService:
         return outcome
 
     def _log_declined(self, sub: str, hold_id: str, declined: CardDeclined, details: CardDetails | None = None) -> None:
-        card = {"brand": details.brand, "last4": details.last4} if details else {}
+        card: dict[str, Any] = {"brand": details.brand, "last4": details.last4} if details else {}
         decline_code = declined.extensions.get("decline_code")
         self.activity.record(sub, ActivityKind.CARD_DECLINED, hold_id, decline_code=decline_code, **card)
 
