@@ -126,3 +126,21 @@ def test_a_hold_released_by_its_schedule_is_logged_once_as_the_schedules_doing()
     assert released["actor"] == "schedule"
     assert released["details"]["hold"] == hold["hold_id"]
     assert released["details"]["outcome"] == "canceled"
+
+
+@pytest.mark.usefixtures("billing")
+def test_adding_and_removing_a_card_publish_their_notices_once() -> None:
+    from account_billing.core.wiring import providing  # noqa: PLC0415
+    from account_billing.notices.publisher import Publish, notice_publisher  # noqa: PLC0415
+
+    published: list[dict[str, Any]] = []
+    publish: Publish | None = published.append
+    with providing(notice_publisher, publish):
+        ada = Cards("user-ada")
+        assert ada.create_account("ada")[0] == 201
+        status, _, added = ada.add("pm_card_visa")
+        assert status == 201
+        assert ada.add("pm_card_chargeDeclined")[0] == 402
+        assert ada.remove(added["payment_method"]["id"])[0] == 204
+
+    assert [(d["kind"], d["details"]["last4"]) for d in published] == [("card.added", "4242"), ("card.removed", "4242")]

@@ -109,6 +109,12 @@ SAMPLES = [
         "no hold is due: no Stripe call",
     ),
     Sample(
+        "SecurityNoticesFunction",
+        "security_notices/security_notice",
+        lambda response: response == {"outcome": "sent"},
+        "tells the account's primary address (from the sign-up token) its User ID changed, through SES",
+    ),
+    Sample(
         "StripeWebhookFunction",
         "stripe_webhook/stripe_event",  # see _signed_webhook
         lambda response: _status(200)(response) and json.loads(response["body"])["outcome"] == "ignored",

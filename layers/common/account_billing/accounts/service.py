@@ -36,6 +36,11 @@ def _stored(value: Any) -> Any:
     return None if value is None else str(value) if not isinstance(value, str) else value
 
 
+def _verified_primary(account: Account) -> tuple[str, ...]:
+    primary = account.primary_email
+    return (primary.address,) if primary is not None and primary.verified else ()
+
+
 def _check_version(account: Account, versions: frozenset[int] | None) -> None:
     if versions is not None and account.version not in versions:
         raise PreconditionFailed("The account changed since it was read (If-Match).")
@@ -120,6 +125,7 @@ class AccountService:
             caller, ActivityKind.USER_ID_CHANGED, user_id=request.user_id, previous_user_id=previous
         )
         self.store.change_user_id(current, request.user_id, new_key, now, also=[logged])
+        self.activity.committed(logged)
         metrics.add_metric(name="UserIdChanged", unit="Count", value=1)
         updated = dataclasses.replace(
             current, user_id=request.user_id, user_id_key=new_key, updated_at=now, version=current.version + 1
@@ -150,6 +156,7 @@ class AccountService:
             raise ConfirmationMismatch("Type the account's current User ID to confirm the deletion.")
         if current.active:
             self.store.mark_deleting(current, self._now())
-            self.activity.record(caller, ActivityKind.DELETION_STARTED)
+            # The notice goes to the address the account has now: it is erased in a moment.
+            self.activity.record(caller, ActivityKind.DELETION_STARTED, notify=_verified_primary(current))
         erase_account(current, steps)
         metrics.add_metric(name="AccountDeleted", unit="Count", value=1)

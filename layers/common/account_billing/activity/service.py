@@ -4,7 +4,7 @@ the transaction that makes it), and the caller's log, newest first."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +16,19 @@ from account_billing.core.identity import Caller
 from account_billing.core.origin import Actor, Origin, current_origin
 from account_billing.core.pagination import decode_cursor, encode_cursor
 from account_billing.core.table import Table, TransactItem
+from account_billing.notices.messages import NOTICE_KINDS
+from account_billing.notices.publisher import publish_notice
 
 DEFAULT_RETENTION_DAYS = 400
+
+
+class PendingEntry(dict[str, Any]):
+    """A transaction action (a TransactItem) that writes `entry`; `notify`: who to tell."""
+
+    def __init__(self, action: TransactItem, *, entry: ActivityEntry, notify: tuple[str, ...]) -> None:
+        super().__init__(action)
+        self.entry = entry
+        self.notify = notify
 
 
 def _settings_retention() -> int:
@@ -62,16 +73,38 @@ class ActivityLog:
         sub = who.sub if isinstance(who, Caller) else who
         return ActivityEntry.of(sub, kind, origin, expires_at=epoch_seconds(expires), subject=subject, details=details)
 
-    def entry(self, who: Caller | str, kind: ActivityKind, subject: str = "", **details: Any) -> TransactItem:
-        """The entry of a change, as an action of the transaction that makes the change."""
-        return self.store.put_action(self._entry(who, kind, subject, details))
+    def entry(
+        self, who: Caller | str, kind: ActivityKind, subject: str = "", *, notify: Sequence[str] = (), **details: Any
+    ) -> PendingEntry:
+        """The entry of a change, as an action of the transaction that makes the change; once
+        that is written, `committed(entry)` sends its security notice (to `notify`, or to the
+        primary address)."""
+        entry = self._entry(who, kind, subject, details)
+        return PendingEntry(self.store.put_action(entry), entry=entry, notify=tuple(notify))
+
+    def committed(self, pending: PendingEntry) -> None:
+        """The change of `pending` is made: its security notice, if it has one, goes out."""
+        if pending.entry.kind in NOTICE_KINDS:
+            publish_notice(pending.entry, pending.notify)
 
     def record(
-        self, who: Caller | str, kind: ActivityKind, subject: str = "", *, origin: Origin | None = None, **details: Any
+        self,
+        who: Caller | str,
+        kind: ActivityKind,
+        subject: str = "",
+        *,
+        origin: Origin | None = None,
+        notify: Sequence[str] = (),
+        **details: Any,
     ) -> bool:
-        """Append the entry of a change just made; False if this operation's entry is already
-        there (a duplicate delivery of a webhook event, a retried schedule)."""
-        return self.store.append(self._entry(who, kind, subject, details, origin))
+        """Append the entry of a change just made (and send its security notice, if it has one);
+        False, and nothing sent, if this operation's entry is already there (a duplicate
+        delivery of a webhook event, a retried schedule)."""
+        entry = self._entry(who, kind, subject, details, origin)
+        appended = self.store.append(entry)
+        if appended and kind in NOTICE_KINDS:
+            publish_notice(entry, notify)
+        return appended
 
     # ------------------------------------------------------------------ reading
     def page(self, caller: Caller, limit: int, cursor: str | None, kinds: frozenset[ActivityKind]) -> ActivityPage:

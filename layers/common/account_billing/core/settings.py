@@ -48,6 +48,8 @@ class Settings(BaseModel):
     email_configuration_set: str | None = None
     # The web app, for links in emails (e.g. the verification link).
     web_app_url: str = "http://localhost:3000"
+    # The EventBridge bus security notices are published to (functions that make noticed changes).
+    security_notice_bus: str | None = None
     # The EventBridge bus of usage events, where `SpendingLimitReached` is published too.
     event_bus_name: str | None = None
     # The avatar bucket, and the base URL its published avatars are served from (CloudFront).

@@ -93,6 +93,7 @@ class EmailService:
         )
         logged = self.activity.entry(caller, ActivityKind.EMAIL_ADDED, email.key, address=address)
         self.store.add(email, MAX_ADDRESSES, also=[logged])
+        self.activity.committed(logged)
         metrics.add_metric(name="EmailAdded", unit="Count", value=1)
         sent_at = self._send_verification(email, first=True)
         return email_view(dataclasses.replace(email, verification_sent_at=sent_at))
@@ -162,8 +163,10 @@ class EmailService:
             email.key,
             address=email.address,
             previous_address=primary.address if primary else None,
+            notify=(email.address,),  # the previous address is told below
         )
         self.store.set_primary(email, primary, timestamp(self.clock()), also=[logged])
+        self.activity.committed(logged)
         if primary is not None:
             try:
                 self.send(primary_changed_notice(primary.address, email.address))

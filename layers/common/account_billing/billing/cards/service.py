@@ -312,6 +312,7 @@ class CardService:
             last4=card.last4,
         )
         self.cards.remove(card, successor, also=[logged])
+        self.activity.committed(logged)
         self.gateway.cards.detach(payment_method_id)
         if successor is not None:
             self._tell_stripe_default(successor.customer_id, successor.payment_method_id)

@@ -98,7 +98,10 @@ class HoldReleaser:
             ActivityKind.HOLD_RELEASED,
             hold.hold_id,
             origin=self._origin(hold),
-            **{"hold": hold.hold_id, "amount": hold.amount, "currency": hold.currency, "outcome": outcome.value},
+            hold=hold.hold_id,
+            amount=hold.amount,
+            currency=hold.currency,
+            outcome=outcome.value,
         )
         return ReleaseReport("released", outcome)
 
