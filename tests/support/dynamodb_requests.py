@@ -87,6 +87,11 @@ def scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any
         ("POST /v1/account", nothing, handler(http_event("profile/create_account", sub="bench1", claims=verified))),
         ("GET /v1/account", account("bench2"), handler(http_event("profile/get_account", sub="bench2"))),
         (
+            "GET /v1/account/activity",
+            account("bench8"),
+            handler(http_event("profile/list_activity", sub="bench8")),
+        ),
+        (
             "PATCH /v1/account/profile",
             account("bench3"),
             handler(http_event("profile/update_profile", sub="bench3", headers={"if-match": '"v1"'})),
