@@ -27,6 +27,7 @@ NOT_OBSERVABLE_LOCALLY = {
     "SesReputationBounceAlarm",
     "SesReputationComplaintAlarm",
     "UsageRecorderDeadLetterAlarm",
+    "SecurityNoticesDeadLetterAlarm",  # like the usage rule's, a queue SAM makes for the rule
 }
 
 
