@@ -15,6 +15,8 @@ from typing import Any
 
 from account_billing.accounts.errors import AccountNotFound
 from account_billing.accounts.store import AccountStore
+from account_billing.activity.records import ActivityKind
+from account_billing.activity.service import ActivityLog
 from account_billing.billing.plans import plan_of
 from account_billing.core.clock import Clock, epoch_seconds, timestamp, utc_now
 from account_billing.core.identity import Caller
@@ -67,11 +69,13 @@ class SpendingService:
         spend: SpendStore,
         publish: Callable[[dict[str, Any]], None],
         clock: Clock = utc_now,
+        activity: ActivityLog | None = None,
     ) -> None:
         self.accounts = accounts
         self.spend = spend
         self.publish = publish
         self.clock = clock
+        self.activity = activity or ActivityLog.of(spend.table, clock)
 
     def record_usage(self, usage: UsageRecorded, source: str, occurred_at: datetime) -> bool:
         """Count one usage event; True if it was counted now (False: a repeat, or no account)."""
@@ -135,8 +139,16 @@ class SpendingService:
             status=LimitRequestStatus.OPEN,
             created_at=timestamp(self.clock()),
         )
-        if not self.spend.put_limit_request(limit_request):
+        entry = self.activity.entry(
+            caller,
+            ActivityKind.SPENDING_LIMIT_REQUESTED,
+            limit_request.id,
+            amount=request.amount_cents,
+            currency="usd",
+        )
+        if not self.spend.put_limit_request(limit_request, also=[entry]):
             raise AccountNotFound()
+        self.activity.committed(entry)
         metrics.add_metric(name="LimitIncreaseRequested", unit="Count", value=1)
         return _limit_request_view(limit_request)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from account_billing.accounts.store import account_is_active
 from account_billing.core import keys
-from account_billing.core.table import ConditionFailed, Table, marshal, values
+from account_billing.core.table import ConditionFailed, Table, TransactItem, marshal, values
 from account_billing.spending.records import LIMIT_REQUEST_PREFIX, LimitRequest, Spend, spend_key, usage_key
 
 
@@ -61,12 +63,14 @@ class SpendStore:
             ExpressionAttributeValues=values(at=marked_at),
         )
 
-    def put_limit_request(self, request: LimitRequest) -> bool:
-        """Store a limit-increase request of an active account; False if there is none."""
+    def put_limit_request(self, request: LimitRequest, *, also: Sequence[TransactItem] = ()) -> bool:
+        """Store a limit-increase request of an active account (with `also`, unconditional
+        actions written with it: the activity log's entry); False if there is none."""
         return self.table.transact_unless(
             [
                 account_is_active(request.sub),
                 {"Put": {"Item": marshal(request.to_item()), "ConditionExpression": "attribute_not_exists(PK)"}},
+                *also,
             ],
             0,
         )
