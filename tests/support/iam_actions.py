@@ -150,6 +150,7 @@ ARN_VARIABLES: dict[tuple[str, str], Callable[[Mapping[str, Any]], dict[str, str
     ("ssm", "parameter"): lambda p: {"ParameterNameWithoutLeadingSlash": str(p["Name"]).removeprefix("/")},
     ("events", "event-bus"): lambda p: {"EventBusName": p.get("EventBusName") or "default"},
     ("ses", "identity"): _ses_identity,
+    ("sqs", "queue"): lambda p: {"QueueName": str(p["QueueUrl"]).rsplit("/", 1)[-1]} if p.get("QueueUrl") else None,
     ("ses", "configuration-set"): lambda p: (
         {"ConfigurationSetName": p["ConfigurationSetName"]} if p.get("ConfigurationSetName") else None
     ),
@@ -197,7 +198,9 @@ def resources(prefix: str, action: str, params: Mapping[str, Any], region: str, 
 # transaction" (DynamoDB API reference and developer guide, "Using IAM with DynamoDB
 # transactions"). DeleteObjects: "you must have the s3:DeleteObject permission" (S3 API
 # reference). HeadObject / HeadBucket: "you must have s3:GetObject" / "s3:ListBucket" (S3 API
-# reference). The action names are checked against the reference by the tests.
+# reference). CreateMultipartUpload, UploadPart, CompleteMultipartUpload: "you must be allowed
+# to perform the s3:PutObject action on an object" (S3 API reference of each). The action
+# names are checked against the reference by the tests.
 TRANSACTION_ITEM_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -239,6 +242,9 @@ PER_ITEM: dict[tuple[str, str], Callable[[Mapping[str, Any]], Iterator[tuple[str
     ("s3", "DeleteObjects"): _deleted_objects,
     ("s3", "HeadObject"): lambda p: iter([("GetObject", p)]),
     ("s3", "HeadBucket"): lambda p: iter([("ListBucket", p)]),
+    ("s3", "CreateMultipartUpload"): lambda p: iter([("PutObject", p)]),
+    ("s3", "UploadPart"): lambda p: iter([("PutObject", p)]),
+    ("s3", "CompleteMultipartUpload"): lambda p: iter([("PutObject", p)]),
     ("events", "PutEvents"): _event_entries,
 }
 

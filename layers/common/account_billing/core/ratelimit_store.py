@@ -5,7 +5,7 @@ conditional UpdateItem and removed by DynamoDB's TTL once its window is over."""
 from __future__ import annotations
 
 from account_billing.core.keys import Key
-from account_billing.core.table import ConditionFailed, Table, values
+from account_billing.core.table import ConditionFailed, Table, TransactItem, marshal, values
 
 
 def window_key(scope: str, subject: str, start: str) -> Key:
@@ -16,6 +16,18 @@ def window_key(scope: str, subject: str, start: str) -> Key:
 class WindowStore:
     def __init__(self, table: Table) -> None:
         self.table = table
+
+    def take_action(self, key: Key, limit: int, expires_at: int) -> TransactItem:
+        """`take` as an action of a transaction: it cancels the transaction when the window is full."""
+        return {
+            "Update": {
+                "Key": marshal(key),
+                "UpdateExpression": "ADD #count :one SET expires_at = if_not_exists(expires_at, :expires)",
+                "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
+                "ExpressionAttributeNames": {"#count": "count"},
+                "ExpressionAttributeValues": values(one=1, limit=limit, expires=expires_at),
+            }
+        }
 
     def take(self, key: Key, limit: int, expires_at: int) -> int | None:
         """Count one event in the window at `key` unless it holds `limit` already (`ADD` with a

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from account_billing.core.clock import Clock, utc_now
 from account_billing.core.keys import Key
 from account_billing.core.ratelimit_store import WindowStore, window_key
-from account_billing.core.table import Table
+from account_billing.core.table import Table, TransactItem
 
 # A window's item outlives its window by this much before TTL removes it (TTL deletion is
 # lazy anyway: an expired item may linger for a while, and its window is long over).
@@ -92,3 +92,12 @@ class WindowCounters:
         if counted is None:
             raise LimitReached(limit, window.retry_after(now))
         return counted
+
+    def counting(self, limit: WindowLimit, subject: str) -> tuple[TransactItem, LimitReached]:
+        """Counting one event of `subject` as an action of a transaction that writes what the
+        event does (both or neither), and the `LimitReached` to raise if that action's condition
+        (the window holds `limit.limit` already) cancels it."""
+        now = self.clock()
+        window = window_of(limit, subject, now)
+        action = self.store.take_action(window.key, limit.limit, window.expires_at)
+        return action, LimitReached(limit, window.retry_after(now))

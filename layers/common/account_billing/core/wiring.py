@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from types_boto3_events import EventBridgeClient
     from types_boto3_scheduler import EventBridgeSchedulerClient
     from types_boto3_sesv2 import SESV2Client
+    from types_boto3_sqs import SQSClient
 
 _singletons: list[Any] = []
 _provided: dict[Callable[..., Any], Any] = {}
@@ -86,3 +87,8 @@ def events_client() -> EventBridgeClient:
 @per_container
 def scheduler_client() -> EventBridgeSchedulerClient:
     return boto3.client("scheduler", config=AWS_CLIENT_CONFIG)
+
+
+@per_container
+def sqs_client() -> SQSClient:
+    return boto3.client("sqs", config=AWS_CLIENT_CONFIG)
