@@ -87,7 +87,7 @@ def test_missing_data_is_treated_as_the_alarm_says_once_the_stack_ran_its_window
 
 def test_percentile_statistics_are_evaluated_by_nearest_rank() -> None:
     durations = [_point("Duration", float(ms), namespace="AWS/Lambda", FunctionName="f") for ms in range(1, 101)]
-    props = {
+    props: dict[str, Any] = {
         "Namespace": "AWS/Lambda",
         "MetricName": "Duration",
         "Dimensions": [{"Name": "FunctionName", "Value": "f"}],
@@ -127,7 +127,7 @@ def _route_alarm() -> dict[str, Any]:
 
 
 def _requests(total: int, errors: int) -> list[DataPoint]:
-    api = {"ApiId": "api", "Stage": "$default", "Route": "GET /a"}
+    api: dict[str, Any] = {"ApiId": "api", "Stage": "$default", "Route": "GET /a"}
     points = [_point("Invocations", 1, namespace="AWS/Lambda", FunctionName="f") for _ in range(total)]
     points += [_point("5xx", 1 if i < errors else 0, namespace="AWS/ApiGateway", **api) for i in range(total)]
     return points

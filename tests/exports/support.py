@@ -62,7 +62,7 @@ def queued() -> list[dict[str, Any]]:
             return taken
         for message in found:
             sqs.delete_message(QueueUrl=os.environ["EXPORT_QUEUE_URL"], ReceiptHandle=message["ReceiptHandle"])
-        taken += found
+        taken += [dict(m) for m in found]
 
 
 def run(message: dict[str, Any], remaining: Callable[[], int] = plenty) -> list[dict[str, str]]:
