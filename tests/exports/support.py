@@ -1,4 +1,4 @@
-"""Exports as their owner starts and reads them (the profile function's routes), the export
+"""Exports as their owner starts and reads them (the exports function's routes), the export
 function fed from the export queue as SQS feeds it, and the archives as S3 holds them."""
 
 from __future__ import annotations
@@ -14,21 +14,21 @@ from typing import Any
 import boto3
 
 from functions.account_exports import app as exports_app
-from functions.profile import app as profile
+from functions.exports import app as exports_routes
 from tests.support.events import EVENTS, LambdaContext, call, http_event
 
 Result = tuple[int, dict[str, str], Any]
 
 
 def start(sub: str, key: str | None = None) -> Result:
-    event = http_event("profile/start_export", sub=sub, headers={"idempotency-key": key or str(uuid.uuid4())})
-    return call(profile.lambda_handler, event)
+    event = http_event("exports/start_export", sub=sub, headers={"idempotency-key": key or str(uuid.uuid4())})
+    return call(exports_routes.lambda_handler, event)
 
 
 def show(sub: str, export_id: str) -> Result:
     return call(
-        profile.lambda_handler,
-        http_event("profile/get_export", sub=sub, path_parameters={"export_id": export_id}),
+        exports_routes.lambda_handler,
+        http_event("exports/get_export", sub=sub, path_parameters={"export_id": export_id}),
     )
 
 

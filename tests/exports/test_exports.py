@@ -4,16 +4,16 @@ short-lived download link; the link emailed; erased with the account."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from PIL import Image
 
 from account_billing.activity.records import ActivityKind
-from account_billing.core.wiring import providing
 from account_billing.emails.mailer import SesMailer
-from account_billing.exports.statements import FetchStatement, statement_fetcher
 from account_billing.exports.storage import ExportStorage
 from tests.activity.support import kinds
 from tests.exports.conftest import Statements
@@ -29,6 +29,7 @@ from tests.exports.support import (
     start,
 )
 from tests.support import table
+from tests.support.avatars import AvatarClient
 from tests.support.emails import EmailsClient
 from tests.support.lifecycle import Billing, Lifecycle
 from tests.support.mailbox import latest_token, messages_to
@@ -351,7 +352,19 @@ def test_a_failing_email_is_sent_by_the_retry(ada: str, monkeypatch: pytest.Monk
     assert len([m for m in messages_to(ADA) if m.subject == "Your data export is ready"]) == 1
 
 
-def test_statements_are_fetched_over_http(monkeypatch: pytest.MonkeyPatch) -> None:
-    fetch: FetchStatement = statement_fetcher()
-    with providing(statement_fetcher, fetch):
-        assert statement_fetcher() is fetch
+def test_the_published_avatar_images_are_in_the_archive(ada: str, statements: Statements) -> None:
+    image = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 90)).save(image, "JPEG")
+    AvatarClient(ada).upload(image.getvalue())
+    published = ProfileClient(ada).get()[2]["avatar"]
+    assert published["status"] == "ready"
+    export = started(ada)
+
+    drain()
+
+    zipped = archive(object_key(ada, ready(ada, export["id"])["id"]))
+    images = [name for name in zipped.namelist() if name.startswith("avatar/")]
+    assert images
+    for name in images:
+        assert Image.open(io.BytesIO(zipped.read(name))).size[0] > 0
+    assert member(zipped, "manifest.json")["counts"]["avatar"] == len(images)

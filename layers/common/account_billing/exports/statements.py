@@ -30,7 +30,7 @@ def fetch_over_http(url: str) -> bytes:
     except OSError as exc:  # URLError, HTTPError, timeouts
         raise StatementUnavailable(type(exc).__name__) from exc
     if len(data) > MAX_STATEMENT_BYTES:
-        raise StatementUnavailable("larger than 10 MB")
+        raise StatementUnavailable(f"larger than {MAX_STATEMENT_BYTES} bytes")
     return data
 
 
