@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import io
 import json
+import os
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import pytest
 from PIL import Image
 
 from account_billing.activity.records import ActivityKind
 from account_billing.emails.mailer import SesMailer
 from account_billing.exports.storage import ExportStorage
+from account_billing.exports.worker import MAX_ATTEMPTS
+from functions.exports import app as exports_routes
 from tests.activity.support import kinds
 from tests.exports.conftest import Statements
 from tests.exports.support import (
@@ -368,3 +373,42 @@ def test_the_published_avatar_images_are_in_the_archive(ada: str, statements: St
     for name in images:
         assert Image.open(io.BytesIO(zipped.read(name))).size[0] > 0
     assert member(zipped, "manifest.json")["counts"]["avatar"] == len(images)
+
+
+def test_a_ready_export_expires_with_its_archive(ada: str, statements: Statements) -> None:
+    export = started(ada)
+    drain()
+    shown = ready(ada, export["id"])
+    later = datetime.fromisoformat(shown["available_until"]) + timedelta(seconds=1)
+    exports_routes.exports().clock = lambda: later
+
+    status, _, expired = show(ada, export["id"])
+
+    assert (status, expired["status"], expired["download_url"]) == (200, "expired", None)
+
+
+def test_an_export_that_keeps_failing_is_given_up_and_the_account_may_export_again(
+    ada: str, statements: Statements, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = started(ada)
+    [message] = queued()
+    monkeypatch.setattr(ExportStorage, "upload_part", broken_upload)
+    assert len(run(message)) == 1  # SQS delivers it again, and again
+    boto3.client("dynamodb").update_item(  # as after the runs SQS allows
+        TableName=os.environ["TABLE_NAME"],
+        Key={"PK": {"S": f"ACCOUNT#{ada}"}, "SK": {"S": f"EXPORT#{export['id']}"}},
+        UpdateExpression="SET attempts = :many REMOVE lease_until",
+        ExpressionAttributeValues={":many": {"N": str(MAX_ATTEMPTS)}},
+    )
+
+    assert run(message) == []
+
+    status, _, body = show(ada, export["id"])
+    assert (status, body["status"], body["download_url"]) == (200, "failed", None)
+    assert bucket_keys() == []
+    assert open_uploads() == []
+    assert start(ada)[0] == 202
+
+
+def broken_upload(self: ExportStorage, key: str, upload_id: str, number: int, data: bytes) -> str:
+    raise ConnectionError("S3 is unreachable")

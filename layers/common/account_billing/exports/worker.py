@@ -218,8 +218,14 @@ class ExportWorker:
 
     def _discard(self, export: Export) -> None:
         """The account is going (or the export is gone): delete what this export put in S3 and
-        its record, whatever the deletion has not removed yet."""
+        its record, whatever the deletion has not removed yet. (An active account's export whose
+        upload went, aborted after a day by the bucket's lifecycle, is marked failed instead.)"""
         self.storage.erase_export(export.sub, export.export_id)
+        account = self.accounts.get(export.sub, consistent=True)
+        if account is not None and account.active and self.store.get(export.sub, export.export_id, consistent=True):
+            self.store.fail(export, "The export could not be completed; start a new one.", self._now())
+            metrics.add_metric(name="ExportFailed", unit="Count", value=1)
+            return
         self.store.forget(export)
         logger.info("Export discarded: its account is gone or going", extra={"export": export.export_id})
 
