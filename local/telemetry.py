@@ -93,10 +93,17 @@ class _Tee(io.TextIOBase):
 
     def write(self, text: str) -> int:
         self.copy.append(text)
-        return self.target.write(text)
+        return self._target().write(text)
 
     def flush(self) -> None:
-        self.target.flush()
+        self._target().flush()
+
+    def _target(self) -> IO[str]:
+        # Whoever swapped the stream may have closed it since (a test's output capture, while
+        # another thread's invocation still writes): the process's own stdout then.
+        if getattr(self.target, "closed", False):
+            return sys.__stdout__ or self.target
+        return self.target
 
     def writable(self) -> bool:
         return True

@@ -4,6 +4,7 @@ CloudWatch extracts them, the template's alarms are evaluated over them as Cloud
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from local.alarms import Evaluator
-from local.telemetry import DataPoint, access_log_line, captured_output, dimensions_of, emf_points
+from local.telemetry import DataPoint, _Tee, access_log_line, captured_output, dimensions_of, emf_points
 
 NOW = 1_800_000_000.0
 SERVICE = {"service": "account-billing"}
@@ -179,3 +180,21 @@ def test_a_functions_output_is_captured_and_still_written(capsys: pytest.Capture
 
     assert lines == ['{"_aws": {}}', '{"message": "logged"}']
     assert capsys.readouterr().out.splitlines() == lines
+
+
+def test_output_captured_after_its_stream_was_closed_still_reaches_the_process_stdout(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # Given a capture whose stream was swapped in by someone else and closed meanwhile
+    closed = io.StringIO()
+    copy: list[str] = []
+    tee = _Tee(closed, copy)
+    closed.close()
+
+    # When a function still writes through it (an EMF line on another thread)
+    tee.write('{"_aws": {}}\n')
+    tee.flush()
+
+    # Then nothing raises: the line is kept and goes to the process's stdout
+    assert copy == ['{"_aws": {}}\n']
+    assert '{"_aws": {}}' in capfd.readouterr().out
