@@ -9,6 +9,9 @@ slots between them, and nothing is read first. A refused event is not counted.
 Windows are aligned to the epoch (an hour's window starts on the hour), so a burst straddling
 two windows may take up to twice the limit in a short time; over any window, never more.
 
+An event can also be counted inside a transaction of the caller's (`WindowCounters.slot`): the
+count stands or falls with the caller's other writes, at no extra request.
+
 The counters' DynamoDB access is `ratelimit_store`'s.
 """
 
@@ -76,6 +79,20 @@ class LimitReached(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One event to count inside a caller's transaction (`action`); if that action's condition
+    fails, the window was full, and `refused()` says until when."""
+
+    limit: WindowLimit
+    window: Window
+    action: TransactItem
+    now: datetime
+
+    def refused(self) -> LimitReached:
+        return LimitReached(self.limit, self.window.retry_after(self.now))
+
+
 class WindowCounters:
     """The counters of the service's table."""
 
@@ -83,21 +100,24 @@ class WindowCounters:
         self.store = WindowStore(table)
         self.clock = clock
 
-    def count(self, limit: WindowLimit, subject: str) -> int:
-        """Count one event of `subject` (one UpdateItem); returns how many the window holds now.
-        Raises `LimitReached`, counting nothing, when it already holds `limit.limit`."""
+    def count(self, limit: WindowLimit, subject: str, amount: int = 1) -> int:
+        """Count `amount` events of `subject` (one UpdateItem); returns how many the window
+        holds now. Raises `LimitReached`, counting nothing, when they would take it past
+        `limit.limit`."""
         now = self.clock()
         window = window_of(limit, subject, now)
-        counted = self.store.take(window.key, limit.limit, window.expires_at)
+        counted = self.store.take(window.key, limit.limit, window.expires_at, amount)
         if counted is None:
             raise LimitReached(limit, window.retry_after(now))
         return counted
 
-    def counting(self, limit: WindowLimit, subject: str) -> tuple[TransactItem, LimitReached]:
-        """Counting one event of `subject` as an action of a transaction that writes what the
-        event does (both or neither), and the `LimitReached` to raise if that action's condition
-        (the window holds `limit.limit` already) cancels it."""
+    def slot(self, limit: WindowLimit, subject: str) -> Slot:
+        """The action that counts one event of `subject` in a caller's transaction (nothing is
+        sent here)."""
         now = self.clock()
         window = window_of(limit, subject, now)
-        action = self.store.take_action(window.key, limit.limit, window.expires_at)
-        return action, LimitReached(limit, window.retry_after(now))
+        return Slot(limit, window, self.store.take_action(window.key, limit.limit, window.expires_at), now)
+
+    def give_back(self, slot: Slot) -> None:
+        """Uncount an event a slot counted, when what it was for did not happen."""
+        self.store.give_back(slot.window.key)

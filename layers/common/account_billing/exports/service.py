@@ -65,9 +65,9 @@ class ExportService:
             expires_at=epoch_seconds(now + RUNNING_AT_MOST + retention + RECORD_EXTRA),
         )
         limit = WindowLimit("exports", self.settings.exports_per_day, timedelta(days=1))
-        counting, refusal = self.counters.counting(limit, caller.sub)
+        slot = self.counters.slot(limit, caller.sub)
         entry = self.activity.entry(caller, ActivityKind.EXPORT_REQUESTED, export.export_id, export=export.export_id)
-        started = self.store.start(export, timestamp(now + RUNNING_AT_MOST), timestamp(now), counting, [entry])
+        started = self.store.start(export, timestamp(now + RUNNING_AT_MOST), timestamp(now), slot.action, [entry])
         if started == Started.EXISTS:
             existing = self.store.get(caller.sub, export.export_id, consistent=True)
             if existing is None:  # erased meanwhile
@@ -80,7 +80,9 @@ class ExportService:
         if started == Started.RUNNING:
             raise ExportRunning("An export of the account is already running; wait for it to finish.")
         if started == Started.LIMITED:
-            raise ExportsLimitReached(f"At most {limit.limit} exports a day; try again later.", refusal.retry_after)
+            raise ExportsLimitReached(
+                f"At most {limit.limit} exports a day; try again later.", slot.refused().retry_after
+            )
         self.activity.committed(entry)
         self.queue().send(caller.sub, export.export_id)
         metrics.add_metric(name="ExportRequested", unit="Count", value=1)
