@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make dev          run the whole service locally (http://127.0.0.1:$(PORT)); PORT=3001 to move it, RESET=1 to start empty"
-	@echo "make token        print a token for the local stack (USER=alice)"
+	@echo "make token        print a token for the local stack (USER=alice; AUTH_AGE=900: signed in 15 min ago)"
 	@echo "make advance      move the running stack's clock (DAYS=31, HOURS=0): renewals, plan changes, hold releases, TTL"
 	@echo "make usage        publish UsageRecorded for an account of the running stack (USER=alice CENTS=1250)"
 	@echo "make run-schedule run a schedule of the running stack now (NAME=release-<hold id>, NAME=HourlySweep)"
@@ -50,7 +50,7 @@ usage: $(STAMP)
 	@$(BIN)/python -m local.events $(USER) $(or $(CENTS),1250)
 
 token: $(STAMP)
-	@$(BIN)/python -m local.token $(USER)
+	@$(BIN)/python -m local.token $(USER) $(if $(AUTH_AGE),--auth-age $(AUTH_AGE))
 
 run-schedule: $(STAMP)
 	@$(BIN)/python -m local.schedule $(NAME)

@@ -96,6 +96,7 @@ class TokenIssuer:
             "email": f"{sub}@example.com",  # an address the service's own validator accepts
             "email_verified": True,
             "token_use": "id",
+            "auth_time": now,  # a fresh sign-in (dangerous actions need a recent one)
         }
         claims.update(overrides)
         return {name: value for name, value in claims.items() if value is not None}

@@ -1,6 +1,9 @@
 """`make token USER=alice`: print a token the local stack accepts for the account key `alice`.
 
-    python -m local.token alice [--expires-in SECONDS] [--claim name=value ...]
+    python -m local.token alice [--expires-in SECONDS] [--auth-age SECONDS] [--claim name=value ...]
+
+`--auth-age` says how long ago the user signed in (the token's `auth_time`; default: now), to
+try the recent sign-in that dangerous actions need.
 
 Only the token goes to stdout, so `TOKEN=$(make token USER=alice)` works."""
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sub", nargs="?", default="alice", help="the account key (JWT sub), default alice")
     parser.add_argument("--expires-in", type=int, default=DEFAULT_TOKEN_TTL, help="lifetime in seconds (default 3600)")
     parser.add_argument(
+        "--auth-age",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="the sign-in (auth_time) was this many seconds ago (default 0: now)",
+    )
+    parser.add_argument(
         "--claim",
         type=_claim,
         action="append",
@@ -44,8 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.sub.strip():
         parser.error("the account key must not be empty")
+    if args.auth_age < 0:
+        parser.error("--auth-age must not be negative")
     issuer = token_issuer(load_template(), state_dir=args.state_dir)
-    print(issuer.issue(args.sub, expires_in=args.expires_in, **dict(args.claim)))
+    claims = {"auth_time": int(time.time()) - args.auth_age, **dict(args.claim)}
+    print(issuer.issue(args.sub, expires_in=args.expires_in, **claims))
     return 0
 
 

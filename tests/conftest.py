@@ -71,6 +71,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             )
         monkeypatch.setenv("AVATAR_BUCKET", names["AvatarBucket"])
         monkeypatch.setenv("AVATAR_BASE_URL", AVATAR_BASE_URL)
+        # data exports: their bucket and the queue the export function reads
+        monkeypatch.setenv("EXPORT_BUCKET", names["ExportBucket"])
+        queue = name_in_tests("ExportQueue").rsplit("/", 1)[-1]
+        monkeypatch.setenv("EXPORT_QUEUE_URL", boto3.client("sqs").create_queue(QueueName=queue)["QueueUrl"])
         yield names
 
 

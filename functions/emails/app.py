@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from account_billing.core.api import caller_of, create_resolver, json_response, no_content, responses
 from account_billing.core.observability import logger, metrics
 from account_billing.core.ratelimit_windows import WindowCounters
+from account_billing.core.recent_sign_in import documented, recently_signed_in
 from account_billing.core.settings import get_settings, required
 from account_billing.core.table import Table
 from account_billing.core.wiring import dynamodb_client, per_container, sesv2_client
@@ -95,10 +96,10 @@ def verify_email(request: VerifyEmailRequest) -> Response[str]:
     operation_id="emails.setPrimary",
     tags=["Emails"],
     summary="Make a verified address the primary (the previous one is told)",
-    responses=responses(200, EmailView, "Primary", 401, 404, 409, 422),
+    responses=documented(responses(200, EmailView, "Primary", 401, 404, 409, 422)),
 )
 def set_primary(request: SetPrimaryEmailRequest) -> Response[str]:
-    return json_response(emails().set_primary(caller_of(app), request.address))
+    return json_response(emails().set_primary(recently_signed_in(app), request.address))
 
 
 @app.delete(

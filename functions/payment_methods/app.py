@@ -30,6 +30,7 @@ from account_billing.billing.idempotency import (
 from account_billing.core.api import IdempotencyKey, caller_of, create_resolver, json_response, no_content, responses
 from account_billing.core.identity import Caller
 from account_billing.core.observability import logger, metrics
+from account_billing.core.recent_sign_in import documented, recently_signed_in
 from account_billing.core.wiring import dynamodb_client, per_container
 
 app = create_resolver()
@@ -160,10 +161,10 @@ def retry_verification(payment_method_id: PaymentMethodIdPath, idempotency_key: 
     operation_id="cards.remove",
     tags=["Cards"],
     summary="Remove a card (not the default while a paid plan needs it and no other verified card exists)",
-    responses=responses(204, None, "Removed", 401, 404, 409, 422, 503),
+    responses=documented(responses(204, None, "Removed", 401, 404, 409, 422, 503)),
 )
 def remove(payment_method_id: PaymentMethodIdPath) -> Response[None]:
-    payment_methods().remove(caller_of(app), payment_method_id)
+    payment_methods().remove(recently_signed_in(app), payment_method_id)
     return no_content()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -21,9 +21,13 @@ from account_billing.accounts.models import (
 )
 from account_billing.accounts.service import AccountService
 from account_billing.accounts.store import AccountStore
+from account_billing.activity.models import ActivityPage
+from account_billing.activity.records import ActivityKind
+from account_billing.activity.service import ActivityLog
 from account_billing.core.api import caller_of, create_resolver, json_response, no_content, responses
 from account_billing.core.http import etag_for, versions_matching
 from account_billing.core.observability import logger, metrics
+from account_billing.core.recent_sign_in import documented, recently_signed_in
 from account_billing.core.settings import get_settings
 from account_billing.core.table import Table
 from account_billing.core.wiring import dynamodb_client, per_container
@@ -88,10 +92,10 @@ def update_profile(request: UpdateProfileRequest, if_match: IfMatch = None) -> R
     operation_id="account.changeUserId",
     tags=["Account"],
     summary="Change the User ID (the old one is freed at once; nothing redirects from it)",
-    responses=responses(200, UserIdChanged, "The User ID changed", 401, 404, 409, 412, 422),
+    responses=documented(responses(200, UserIdChanged, "The User ID changed", 401, 404, 409, 412, 422)),
 )
 def change_user_id(request: ChangeUserIdRequest, if_match: IfMatch = None) -> Response[str]:
-    change, view = accounts().change_user_id(caller_of(app), request, versions_matching(if_match))
+    change, view = accounts().change_user_id(recently_signed_in(app), request, versions_matching(if_match))
     return json_response(change, headers={"ETag": etag_for(view.version)})
 
 
@@ -123,14 +127,34 @@ def public_profile(user_id: Annotated[str, Path(max_length=64)]) -> Response[str
     operation_id="account.delete",
     tags=["Account"],
     summary="Delete the account permanently (repeat the User ID to confirm)",
-    responses=responses(204, None, "Deleted", 401, 404, 409, 422),
+    responses=documented(responses(204, None, "Deleted", 401, 404, 409, 422)),
 )
 def delete_account(request: DeleteAccountRequest) -> Response[None]:
     # The erasure of every feature's data (S3, billing...) is loaded only when an account goes.
     from account_billing.deletion.steps import erasure_steps  # noqa: PLC0415
 
-    accounts().delete(caller_of(app), request, erasure_steps(table()))
+    accounts().delete(recently_signed_in(app), request, erasure_steps(table()))
     return no_content()
+
+
+@per_container
+def activity() -> ActivityLog:
+    return ActivityLog.of(table())
+
+
+@app.get(
+    "/v1/account/activity",
+    summary="The account's activity log: every change to it, newest first",
+    operation_id="account.listActivity",
+    tags=["Account"],
+    responses=responses(200, ActivityPage, "A page of the log", 400, 401),
+)
+def list_activity(
+    limit: Annotated[int, Query(ge=1, le=100, description="Entries per page")] = 25,
+    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")] = None,
+    kind: Annotated[list[ActivityKind] | None, Query(max_length=25, description="Only entries of these kinds")] = None,
+) -> Response[str]:
+    return json_response(activity().page(caller_of(app), limit, cursor, frozenset(kind or ())))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -25,15 +25,19 @@ def statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
     return [statement for policy in policies for statement in policy["Statement"]]
 
 
-def s3_grants(template: dict[str, Any], function: str) -> dict[str, list[Any]]:
-    """S3 action → the resources granted it."""
+def s3_grants(template: dict[str, Any], function: str, bucket: str = "avatar") -> dict[str, list[Any]]:
+    """S3 action → the resources of one bucket (the avatar bucket, or `bucket`) granted it."""
     grants: dict[str, list[Any]] = {}
     for statement in statements(template, function):
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         for action in actions:
             if action.startswith("s3:"):
                 resource = statement["Resource"]
-                grants.setdefault(action, []).extend(resource if isinstance(resource, list) else [resource])
+                named = [
+                    r for r in (resource if isinstance(resource, list) else [resource]) if bucket in str(r).lower()
+                ]
+                if named:
+                    grants.setdefault(action, []).extend(named)
     return grants
 
 

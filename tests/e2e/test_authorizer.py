@@ -106,3 +106,24 @@ def test_make_token_prints_a_token_the_running_stack_accepts(
     token = printed.strip()
     assert printed == token + "\n"
     assert api.get("/v1/account", headers={"Authorization": f"Bearer {token}"}).json()["user_id"] == caller.user_id
+
+
+def test_a_token_of_an_old_sign_in_must_sign_in_again_for_a_dangerous_action(
+    stack: LocalStack, api: httpx.Client, caller: Caller, account: httpx.Response
+) -> None:
+    # Given `make token AUTH_AGE=900`: the caller signed in 15 minutes ago
+    result = python_module("local.token", caller.sub, "--auth-age", "900", "--state-dir", str(stack.state_dir))
+    assert result.returncode == 0, result.stderr
+    old = {"Authorization": f"Bearer {result.stdout.strip()}"}
+
+    # When it deletes its account with that token, and then with a fresh one
+    refused = api.request("DELETE", "/v1/account", json={"confirm_user_id": caller.user_id}, headers=old)
+    deleted = api.request("DELETE", "/v1/account", json={"confirm_user_id": caller.user_id}, headers=caller.auth)
+
+    # Then the authorizer passed auth_time on (as a string, as API Gateway does) and the function
+    # asked for a sign-in at most 10 minutes old; the fresh sign-in (auth_time now) deleted it
+    assert refused.status_code == 401
+    assert refused.json()["type"] == "urn:account-billing:problem:reauthentication-required"
+    assert refused.json()["max_age"] == 600
+    assert 'error="insufficient_user_authentication"' in refused.headers["www-authenticate"]
+    assert deleted.status_code == 204

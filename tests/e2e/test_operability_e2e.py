@@ -29,6 +29,7 @@ NOT_OBSERVABLE_LOCALLY = {
     "SesReputationComplaintAlarm",
     "UsageQueueAgeAlarm",  # ApproximateAgeOfOldestMessage: SQS measures it, moto does not
     "StripeTaskQueueAgeAlarm",
+    "SecurityNoticesDeadLetterAlarm",  # like the usage rule's, a queue SAM makes for the rule
 }
 
 

@@ -25,7 +25,8 @@ def test_every_operation_answers_as_documented_and_never_fails(case: schemathesi
 def test_sequences_of_calls_linked_by_their_answers_stay_documented(fuzz_target: FuzzTarget) -> None:
     # Given a new account, and the operations chained by the document's links (a card added,
     # then made the default or removed by the id its addition answered...)
-    api_schema = load_schema(fuzz_target.new_account("fuzz-sequences"))
+    # (Data exports run in the background and link to nothing: not part of these sequences.)
+    api_schema = load_schema(fuzz_target.new_account("fuzz-sequences")).exclude(path_regex="^/v1/account/exports")
     reached: set[tuple[str, str, int]] = set()
 
     class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]

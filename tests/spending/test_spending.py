@@ -24,6 +24,7 @@ from account_billing.spending.service import MAX_OPEN_LIMIT_REQUESTS, SpendingSe
 from account_billing.spending.store import SpendStore
 from functions.spending import app as spending_app
 from functions.usage_recorder import app as recorder
+from tests.activity.support import entries as activity_entries
 from tests.support import table
 from tests.support.concurrency import race
 from tests.support.emf import EmittedMetrics
@@ -274,6 +275,17 @@ def test_a_limit_request_is_recorded_and_listed_newest_first_page_by_page(develo
     assert second["next_cursor"] is None
     # the plan's limit itself does not change
     assert table.item(f"ACCOUNT#{developer}", "PROFILE")["plan"] == "developer"  # type: ignore[index]
+
+
+def test_a_limit_request_is_in_the_activity_log_and_a_refused_one_is_not(developer: str) -> None:
+    for _ in range(6):  # the sixth open request is refused
+        ask(developer, {"amount_cents": 200_000, "reason": "Launch"})
+
+    logged = [e for e in activity_entries(developer) if e["kind"] == "spending.limit_requested"]
+
+    assert len(logged) == 5
+    assert logged[0]["details"] == {"amount": "200000", "currency": "usd"}
+    assert logged[0]["actor"] == "user"
 
 
 def test_a_cursor_never_reaches_another_account(developer: str) -> None:

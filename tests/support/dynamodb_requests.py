@@ -137,6 +137,11 @@ def scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any
         ("POST /v1/account", nothing, handler(http_event("profile/create_account", sub="bench1", claims=verified))),
         ("GET /v1/account", account("bench2"), handler(http_event("profile/get_account", sub="bench2"))),
         (
+            "GET /v1/account/activity",
+            account("bench8"),
+            handler(http_event("profile/list_activity", sub="bench8")),
+        ),
+        (
             "PATCH /v1/account/profile",
             account("bench3"),
             handler(http_event("profile/update_profile", sub="bench3", headers={"if-match": '"v1"'})),
@@ -609,6 +614,35 @@ def spending_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict
     ]
 
 
+def export_scenarios() -> list[tuple[str, Callable[[], Any], Callable[[], dict[str, Any]]]]:
+    """The exports function's routes: starting an export (one transaction), showing one (one read)."""
+    from functions.exports import app as exports  # noqa: PLC0415 (after the environment is set)
+    from functions.profile import app as profile  # noqa: PLC0415
+
+    def call_exports(sample: str, sub: str, **kwargs: Any) -> dict[str, Any]:
+        event = http_event(f"exports/{sample}", sub=sub, **kwargs)
+        return dict(zip(("status", "headers", "body"), call(exports.lambda_handler, event), strict=True))
+
+    started: dict[str, str] = {}
+
+    def account(sub: str, export: bool = False) -> Callable[[], None]:
+        def setup() -> None:
+            call(profile.lambda_handler, http_event("profile/create_account", sub=sub, body={"user_id": sub}))
+            if export:
+                started[sub] = call_exports("start_export", sub)["body"]["id"]
+
+        return setup
+
+    return [
+        ("POST /v1/account/exports", account("export1"), lambda: call_exports("start_export", "export1")),
+        (
+            "GET /v1/account/exports/{export_id}",
+            account("export2", export=True),
+            lambda: call_exports("get_export", "export2", path_parameters={"export_id": started["export2"]}),
+        ),
+    ]
+
+
 def measure() -> list[tuple[str, int, int, Counter[str]]]:
     environment()
     rows = []
@@ -625,6 +659,10 @@ def measure() -> list[tuple[str, int, int, Counter[str]]]:
         bucket = name_in("bench", "AvatarBucket")  # as the template names it (its policies name it so)
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         os.environ.update(AVATAR_BUCKET=bucket, AVATAR_BASE_URL="https://avatars.example.test")
+        exports = name_in("bench", "ExportBucket")
+        s3.create_bucket(Bucket=exports, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        queue = session.client("sqs").create_queue(QueueName=name_in("bench", "ExportQueue").rsplit("/", 1)[-1])
+        os.environ.update(EXPORT_BUCKET=exports, EXPORT_QUEUE_URL=queue["QueueUrl"])
         _billing_environment(session, names)
         sim = Simulator()
         _subscription_environment(session, sim)
@@ -636,6 +674,7 @@ def measure() -> list[tuple[str, int, int, Counter[str]]]:
         with simulated_process(sim), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             every = scenarios() + email_scenarios() + avatar_scenarios() + payment_method_scenarios()
+            every += export_scenarios()
             for route, setup, request in every + spending_scenarios() + subscription_scenarios(sim):
                 setup()
                 counter.operations.clear()

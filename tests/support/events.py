@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import time
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,14 +30,20 @@ def http_event(
     path_parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The sample event `events/<sample>.json`, as the caller `sub` (None: no identity), with
-    its body, headers (None removes one), claims or path parameters replaced."""
+    its body, headers (None removes one), claims (None removes one) or path parameters replaced.
+    The caller has just signed in (`auth_time` now) unless `claims` says otherwise."""
     event = copy.deepcopy(_sample(sample))
+    if "requestId" in event.get("requestContext", {}):  # each request is a new one, made now
+        event["requestContext"]["requestId"] = uuid.uuid4().hex
+        event["requestContext"]["timeEpoch"] = int(time.time() * 1000)
     if sub is None:
         event["requestContext"].pop("authorizer", None)
         event["headers"].pop("authorization", None)
     elif claims is not None or "authorizer" in event["requestContext"]:
-        jwt_claims = {"sub": sub} if claims is None else {"sub": sub, **claims}
-        event["requestContext"]["authorizer"] = {"jwt": {"claims": jwt_claims, "scopes": None}}
+        jwt_claims = {"sub": sub, "auth_time": str(int(time.time())), **(claims or {})}
+        event["requestContext"]["authorizer"] = {
+            "jwt": {"claims": {k: v for k, v in jwt_claims.items() if v is not None}, "scopes": None}
+        }
     if body is not ...:
         event["body"] = json.dumps(body)
     if raw_body is not None:

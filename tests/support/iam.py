@@ -248,6 +248,8 @@ class _Planner(Provisioner):
         )
         kinds = {logical: resource["Type"] for logical, resource in template["Resources"].items()}
         self.bound = {logical: name for logical, name in bound.items() if kinds.get(logical) in _REF_IS_NAME}
+        # A queue's Ref is its URL, whose last segment is its name.
+        self.queue_urls = {logical: url for logical, url in bound.items() if kinds.get(logical) == "AWS::SQS::Queue"}
 
     def _name(self, logical: str, props: Mapping[str, Any], name_property: str | None) -> str:
         return self.bound.get(logical) or super()._name(logical, props, name_property)
@@ -257,6 +259,13 @@ class _Planner(Provisioner):
             return super()._plan_table(logical, props)
         arn = self._arn("dynamodb", f"table/{self.bound[logical]}")
         return self.bound[logical], {"Arn": arn, "StreamArn": f"{arn}/stream/local"}
+
+    def _plan_queue(self, logical: str, props: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        if logical not in self.queue_urls:
+            return super()._plan_queue(logical, props)
+        url = self.queue_urls[logical]
+        name = url.rstrip("/").rsplit("/", 1)[-1]
+        return url, {"QueueUrl": url, "Arn": self._arn("sqs", name), "QueueName": name}
 
     def _plan_bucket(self, logical: str, props: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
         return super()._plan_bucket(

@@ -201,7 +201,9 @@ def resources(prefix: str, action: str, params: Mapping[str, Any], region: str, 
 # reference). HeadObject / HeadBucket: "you must have s3:GetObject" / "s3:ListBucket" (S3 API
 # reference). SendMessageBatch / DeleteMessageBatch: "the same as for SendMessage" /
 # "DeleteMessage" (SQS developer guide, "Amazon SQS API permissions: Actions and resource
-# reference"). The action names are checked against the reference by the tests.
+# reference"). CreateMultipartUpload, UploadPart, CompleteMultipartUpload: "you must be allowed
+# to perform the s3:PutObject action on an object" (S3 API reference of each). The action
+# names are checked against the reference by the tests.
 TRANSACTION_ITEM_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -243,6 +245,9 @@ PER_ITEM: dict[tuple[str, str], Callable[[Mapping[str, Any]], Iterator[tuple[str
     ("s3", "DeleteObjects"): _deleted_objects,
     ("s3", "HeadObject"): lambda p: iter([("GetObject", p)]),
     ("s3", "HeadBucket"): lambda p: iter([("ListBucket", p)]),
+    ("s3", "CreateMultipartUpload"): lambda p: iter([("PutObject", p)]),
+    ("s3", "UploadPart"): lambda p: iter([("PutObject", p)]),
+    ("s3", "CompleteMultipartUpload"): lambda p: iter([("PutObject", p)]),
     ("events", "PutEvents"): _event_entries,
     ("sqs", "SendMessageBatch"): lambda p: iter([("SendMessage", p)]),
     ("sqs", "DeleteMessageBatch"): lambda p: iter([("DeleteMessage", p)]),

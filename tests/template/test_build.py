@@ -109,6 +109,19 @@ SAMPLES = [
         "no hold is due: nothing queued, no Stripe call",
     ),
     Sample(
+        "SecurityNoticesFunction",
+        "security_notices/security_notice",
+        lambda response: response == {"outcome": "sent"},
+        "tells the account's primary address (from the sign-up token) its User ID changed, through SES",
+    ),
+    Sample("ExportsFunction", "exports/start_export", _status(202), "starts an export: one transaction, one message"),
+    Sample(
+        "AccountExportsFunction",
+        "account_exports/export_requested",  # the sample's export is another one: nothing to build
+        lambda response: response == {"batchItemFailures": []},
+        "finds no such export and leaves nothing of it in the export bucket",
+    ),
+    Sample(
         "StripeWebhookFunction",
         "stripe_webhook/stripe_event",  # see _signed_webhook
         lambda response: _status(200)(response) and json.loads(response["body"])["outcome"] == "ignored",

@@ -29,6 +29,7 @@ ROUTE_GROUPS = {
     "InvoicesFunction": "invoices",
     "SpendingFunction": "spending",
     "StripeWebhookFunction": "webhooks",
+    "ExportsFunction": "exports",
 }
 # The access log's variables: ids, route, status, latencies, errors, size, and the caller's
 # sub. Never a header, a token, the path (it holds emails and User IDs) or an address.

@@ -21,6 +21,8 @@ from account_billing.accounts.records import PROFILE_FIELDS, Account, AccountSta
 from account_billing.accounts.store import AccountStore, EmailClaimed
 from account_billing.accounts.user_ids import is_valid_user_id, user_id_key
 from account_billing.accounts.views import account_view, public_profile_view
+from account_billing.activity.records import ActivityKind
+from account_billing.activity.service import ActivityLog
 from account_billing.core.clock import Clock, timestamp, utc_now
 from account_billing.core.errors import PreconditionFailed
 from account_billing.core.identity import Caller
@@ -34,15 +36,21 @@ def _stored(value: Any) -> Any:
     return None if value is None else str(value) if not isinstance(value, str) else value
 
 
+def _verified_primary(account: Account) -> tuple[str, ...]:
+    primary = account.primary_email
+    return (primary.address,) if primary is not None and primary.verified else ()
+
+
 def _check_version(account: Account, versions: frozenset[int] | None) -> None:
     if versions is not None and account.version not in versions:
         raise PreconditionFailed("The account changed since it was read (If-Match).")
 
 
 class AccountService:
-    def __init__(self, store: AccountStore, clock: Clock = utc_now) -> None:
+    def __init__(self, store: AccountStore, clock: Clock = utc_now, activity: ActivityLog | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.activity = activity or ActivityLog.of(store.table, clock)
 
     def _now(self) -> str:
         return timestamp(self.clock())
@@ -62,20 +70,21 @@ class AccountService:
             profile={name: value for name, value in fields.items() if value is not None},
         )
         address = usable_token_email(caller.email) if caller.email_verified else None
+        logged = [self.activity.entry(caller, ActivityKind.ACCOUNT_CREATED, user_id=request.user_id)]
         if address:
             with_email = dataclasses.replace(account, primary_email=PrimaryEmail(address, True))
             email = Email.verified_primary(caller.sub, address, now)
             try:
-                self.store.create(with_email, (email.to_item(), email.marker()))
+                self.store.create(with_email, (email.to_item(), email.marker()), also=logged)
             except EmailClaimed:
                 # Another account already verified this address: the account is still
                 # created, without it; the caller can add another address later.
                 logger.info("Sign-up email already claimed; account created without it")
-                self.store.create(account)
+                self.store.create(account, also=logged)
             else:
                 account = dataclasses.replace(account, primary_email=PrimaryEmail(address, True))
         else:
-            self.store.create(account)
+            self.store.create(account, also=logged)
         metrics.add_metric(name="AccountCreated", unit="Count", value=1)
         return account_view(account)
 
@@ -97,6 +106,7 @@ class AccountService:
             versions=versions,
             now=self._now(),
         )
+        self.activity.record(caller, ActivityKind.PROFILE_UPDATED, fields=",".join(sorted(present)))
         return account_view(account)
 
     def change_user_id(
@@ -111,7 +121,11 @@ class AccountService:
             return UserIdChanged(user_id=previous, previous_user_id=previous), account_view(current)
         now = self._now()
         new_key = user_id_key(request.user_id)
-        self.store.change_user_id(current, request.user_id, new_key, now)
+        logged = self.activity.entry(
+            caller, ActivityKind.USER_ID_CHANGED, user_id=request.user_id, previous_user_id=previous
+        )
+        self.store.change_user_id(current, request.user_id, new_key, now, also=[logged])
+        self.activity.committed(logged)
         metrics.add_metric(name="UserIdChanged", unit="Count", value=1)
         updated = dataclasses.replace(
             current, user_id=request.user_id, user_id_key=new_key, updated_at=now, version=current.version + 1
@@ -124,6 +138,7 @@ class AccountService:
         account = self.store.update_fields(
             caller.sub, set_fields={"visibility": request.visibility}, versions=versions, now=self._now()
         )
+        self.activity.record(caller, ActivityKind.VISIBILITY_CHANGED, visibility=request.visibility)
         return account_view(account)
 
     def public_profile(self, user_id: str) -> PublicProfileView:
@@ -141,5 +156,7 @@ class AccountService:
             raise ConfirmationMismatch("Type the account's current User ID to confirm the deletion.")
         if current.active:
             self.store.mark_deleting(current, self._now())
+            # The notice goes to the address the account has now: it is erased in a moment.
+            self.activity.record(caller, ActivityKind.DELETION_STARTED, notify=_verified_primary(current))
         erase_account(current, steps)
         metrics.add_metric(name="AccountDeleted", unit="Count", value=1)

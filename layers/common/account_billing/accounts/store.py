@@ -104,10 +104,13 @@ class AccountStore:
         return str(marker["owner"]) if marker else None
 
     # ------------------------------------------------------------------ writing
-    def create(self, account: Account, email_items: Sequence[Mapping[str, Any]] = ()) -> None:
+    def create(
+        self, account: Account, email_items: Sequence[Mapping[str, Any]] = (), *, also: Sequence[TransactItem] = ()
+    ) -> None:
         """Create the account, claim its User ID and (optionally) its email in one transaction.
 
-        `email_items` is the account's email item followed by its marker. Raises
+        `email_items` is the account's email item followed by its marker; `also`, actions written
+        with them (unconditional: the activity log's entry). Raises
         `AccountAlreadyExists`, `UserIdTaken` or `EmailClaimed`; nothing is written then.
         """
         marker = {**handle_marker_key(account.user_id_key), "owner": account.sub}
@@ -119,6 +122,7 @@ class AccountStore:
         ]
         for item in email_items:
             actions.append({"Put": {"Item": marshal(item), "ConditionExpression": "attribute_not_exists(PK)"}})
+        actions += also
         try:
             self.table.transact(actions)
         except TransactionCancelled as exc:
@@ -167,10 +171,12 @@ class AccountStore:
         except ConditionFailed as exc:
             raise _failed_update(exc.item, versions) from exc
 
-    def change_user_id(self, current: Account, user_id: str, user_id_key: str, now: str) -> None:
+    def change_user_id(
+        self, current: Account, user_id: str, user_id_key: str, now: str, *, also: Sequence[TransactItem] = ()
+    ) -> None:
         """Move the account at `current` (as just read) to a new User ID in one transaction:
         claim the new marker, release the old one (only if still ours), update the profile
-        (only if unchanged since it was read)."""
+        (only if unchanged since it was read); `also`, unconditional actions written with them."""
         update_profile: TransactItem = {
             "Update": {
                 "Key": marshal(keys.profile_key(current.sub)),
@@ -197,6 +203,7 @@ class AccountStore:
                 {"Put": {"Item": marshal(new_marker), "ConditionExpression": "attribute_not_exists(PK)"}},
                 {"Delete": {"Key": marshal(handle_marker_key(current.user_id_key)), **owned_by(current.sub)}},
             ]
+        actions += also
         try:
             self.table.transact(actions)
         except TransactionCancelled as exc:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from account_billing.activity.records import ActivityKind
+from account_billing.activity.service import ActivityLog
 from account_billing.avatars import keys, state
 from account_billing.avatars.models import AvatarUpload, AvatarUploadRequest
 from account_billing.avatars.policy import EXPIRES_IN_SECONDS, MAX_BYTES, presigned_post
@@ -67,5 +69,8 @@ class AvatarService:
     def remove(self, caller: Caller) -> None:
         """Remove the published avatar (the profile shows initials again) and its objects.
         Idempotent: with no avatar, nothing changes."""
-        avatar = self.store.remove(caller.sub).avatar
+        before = self.store.remove(caller.sub).avatar
+        avatar = before
+        if state.decided_upload(before):
+            ActivityLog.of(self.store.table, self.clock).record(caller, ActivityKind.AVATAR_REMOVED)
         self.storage.sweep(caller.sub, state.decided_upload(avatar), state.objects_in_use(avatar))

@@ -19,6 +19,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from account_billing.accounts.records import Account
+from account_billing.activity.records import ActivityKind
+from account_billing.activity.service import ActivityLog
 from account_billing.avatars import keys, state
 from account_billing.avatars.policy import MAX_BYTES
 from account_billing.avatars.storage import AvatarStorage
@@ -26,6 +28,7 @@ from account_billing.avatars.store import AvatarStore, DecisionRaced
 from account_billing.core.clock import Clock, parse_timestamp, timestamp, utc_now
 from account_billing.core.errors import ConcurrentUpdate
 from account_billing.core.observability import logger, metrics
+from account_billing.core.origin import Actor, Origin
 
 # How many times a decision is retried when other decisions keep landing first.
 DECIDE_ATTEMPTS = 5
@@ -150,6 +153,7 @@ class AvatarValidator:
         self.inspect = inspect
         self.clock = clock
         self.time_budget = time_budget
+        self.activity = ActivityLog.of(store.table, clock)
 
     def handle(self, key: str) -> Outcome:
         """Process the object at `key` (URL-decoded), as an S3 ObjectCreated event names it."""
@@ -196,6 +200,7 @@ class AvatarValidator:
                 current = raced.current
                 continue
             self._settle(upload, decided.avatar, discard=())
+            self._log(upload, verdict)
             return self._report(upload, verdict)
         raise ConcurrentUpdate("Other uploads kept being decided first; the event will be retried.")
 
@@ -215,6 +220,14 @@ class AvatarValidator:
         self.storage.sweep(upload.sub, state.decided_upload(avatar), in_use)
         self.storage.delete([upload.key])
         return Outcome.DUPLICATE if state.decided_upload(avatar) == upload.upload_id else Outcome.SUPERSEDED
+
+    def _log(self, upload: keys.Upload, verdict: Verdict) -> None:
+        """The decision in the account's activity log, once per upload (its id keys the entry)."""
+        origin = Origin(actor=Actor.SYSTEM, operation=f"avatar:{upload.upload_id}", at=timestamp(self.clock()))
+        if isinstance(verdict, Accepted):
+            self.activity.record(upload.sub, ActivityKind.AVATAR_PUBLISHED, origin=origin)
+        else:
+            self.activity.record(upload.sub, ActivityKind.AVATAR_REJECTED, origin=origin, reason=verdict.reason)
 
     def _report(self, upload: keys.Upload, verdict: Verdict) -> Outcome:
         if isinstance(verdict, Accepted):

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from account_billing.accounts.store import AccountStore
+from account_billing.activity.service import ActivityLog
 from account_billing.billing.cards.store import CardStore
 from account_billing.billing.customers import CustomerDirectory
 from account_billing.billing.details.store import BillingDetailsStore
@@ -62,6 +63,7 @@ class BillingContext:
         self.billing_details = BillingDetailsStore(table)
         self.events = EventStore(table)
         self.customers = CustomerDirectory(CustomerStore(table), gateway)
+        self.activity = ActivityLog.of(table, clock)
 
     @cached_property
     def scheduler(self) -> ReleaseScheduler:

@@ -9,6 +9,7 @@ before (a card's last 4 digits, say), though Powertools keeps them until they ex
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from account_billing.billing.stripe.results import CancellationReason
 from account_billing.billing.subscriptions.models import SubscriptionView
 from account_billing.billing.subscriptions.service import SubscriptionService
 from account_billing.core.identity import Caller
+from account_billing.core.origin import acting
 from account_billing.core.settings import required
 from account_billing.core.wiring import per_container
 
@@ -99,7 +101,8 @@ def once_per_key(
         generation = accounts.require_active(caller.sub, consistent=True).created_at
         attempt = {"caller": caller.sub, "generation": generation, "key": key, "request": request}
         try:
-            result = attempt_once(attempt=attempt)
+            with acting(caller.origin) if caller.origin else contextlib.nullcontext():  # the activity log's origin
+                result = attempt_once(attempt=attempt)
         except IdempotencyValidationError as exc:
             raise IdempotencyKeyReused("This Idempotency-Key was already used with another request body.") from exc
         except IdempotencyAlreadyInProgressError as exc:

@@ -4,6 +4,7 @@ OpenAPI description of the responses a route really gives (a fuzzer checks them)
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -12,8 +13,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel, Field
 
+from account_billing.core.clock import from_epoch_ms, timestamp, utc_now
 from account_billing.core.http import parse_json
 from account_billing.core.identity import Caller, caller_from_claims
+from account_billing.core.origin import Actor, Origin
 from account_billing.core.problems import PROBLEM_JSON, Problem, install_problem_handlers
 
 if TYPE_CHECKING:
@@ -74,8 +77,24 @@ def create_resolver() -> APIGatewayHttpResolver:
 
 
 def caller_of(app: APIGatewayHttpResolver) -> Caller:
-    """The authenticated caller of the current request (401 if the JWT named none)."""
-    return caller_from_claims(app.current_event.request_context.authorizer.jwt_claim)
+    """The authenticated caller of the current request (401 if the JWT named none), with the
+    request it made (its id, time, source IP and user agent: what the activity log records)."""
+    return caller_from_claims(app.current_event.request_context.authorizer.jwt_claim, request_origin(app))
+
+
+def request_origin(app: APIGatewayHttpResolver) -> Origin:
+    """The current request as the origin of what it changes."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    http = context.get("http") or {}
+    epoch_ms = context.get("timeEpoch")
+    at = from_epoch_ms(epoch_ms) if isinstance(epoch_ms, int) and epoch_ms > 0 else utc_now()
+    return Origin(
+        actor=Actor.USER,
+        operation=f"request:{context.get('requestId') or uuid.uuid4().hex}",
+        at=timestamp(at),
+        source_ip=str(http.get("sourceIp") or "")[:64] or None,
+        user_agent=str(http.get("userAgent") or "")[:256] or None,
+    )
 
 
 # The header every money-moving POST/PUT requires: a retry with the same key answers as the first.

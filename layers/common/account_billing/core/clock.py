@@ -35,6 +35,11 @@ def from_epoch(seconds: int | float | str) -> datetime:
     return datetime.fromtimestamp(int(seconds), UTC)
 
 
+def from_epoch_ms(milliseconds: int) -> datetime:
+    """A time given in milliseconds since the epoch (API Gateway's `timeEpoch`)."""
+    return datetime.fromtimestamp(milliseconds / 1000, UTC)
+
+
 def epoch_seconds(moment: datetime) -> int:
     """Seconds since the epoch, as DynamoDB's TTL attributes take them."""
     return int(moment.timestamp())

@@ -37,12 +37,19 @@ class Settings(BaseModel):
     table_name: str = Field(min_length=3)
     # How long a deleted account's tombstone keeps late events from re-creating it.
     tombstone_ttl_days: int = Field(default=30, ge=1, le=365)
+    # Dangerous actions (deleting the account, changing the User ID or the primary email,
+    # removing a card) need a sign-in at most this many minutes old (the token's `auth_time`).
+    recent_sign_in_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # How long the activity log keeps an entry (DynamoDB's TTL removes it then).
+    activity_retention_days: int = Field(default=400, ge=1, le=3650)
     # Sender of the service's emails (an address of an SES-verified identity).
     email_from: str | None = None
     # The SES configuration set the emails are sent through (their events go to CloudWatch).
     email_configuration_set: str | None = None
     # The web app, for links in emails (e.g. the verification link).
     web_app_url: str = "http://localhost:3000"
+    # The EventBridge bus security notices are published to (functions that make noticed changes).
+    security_notice_bus: str | None = None
     # The EventBridge bus of usage events, where `SpendingLimitReached` is published too.
     event_bus_name: str | None = None
     # The avatar bucket, and the base URL its published avatars are served from (CloudFront).

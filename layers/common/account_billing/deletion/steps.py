@@ -19,12 +19,16 @@ from account_billing.core.table import Table
 from account_billing.deletion.protocol import ErasureStep
 from account_billing.emails.erasure import EmailErasure
 from account_billing.emails.store import EmailStore
+from account_billing.exports.erasure import ExportErasure
+from account_billing.exports.settings import export_settings
+from account_billing.exports.storage import ExportStorage
 
 
 def erasure_steps(table: Table) -> list[ErasureStep]:
     return [
         EmailErasure(EmailStore(table)),
         AvatarErasure(AvatarStorage.from_settings(s3_client())),
+        ExportErasure(ExportStorage(s3_client(), export_settings().bucket())),
         # Stripe is imported only when the account has holds or a customer to erase.
         BillingErasure(HoldStore(table)),
         AccountErasure(AccountStore(table), ttl=timedelta(days=get_settings().tombstone_ttl_days)),

@@ -18,6 +18,8 @@ import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 
+from account_billing.activity.records import ActivityKind
+from account_billing.activity.service import ActivityLog
 from account_billing.core.clock import Clock, epoch_seconds, timestamp, utc_now
 from account_billing.core.errors import ConcurrentUpdate, TooManyRequests
 from account_billing.core.identity import Caller
@@ -73,6 +75,7 @@ class EmailService:
         counters: WindowCounters,
         limits: SendLimits,
         clock: Clock = utc_now,
+        activity: ActivityLog | None = None,
     ) -> None:
         self.store = store
         self.send = send
@@ -80,6 +83,7 @@ class EmailService:
         self.counters = counters
         self.limits = limits
         self.clock = clock
+        self.activity = activity or ActivityLog.of(store.table, clock)
 
     def _live(self, sub: str) -> list[Email]:
         now = self.clock()
@@ -121,8 +125,9 @@ class EmailService:
                 send_count=1,
             )
             slots = self._send_slots(email)
+            logged = self.activity.entry(caller, ActivityKind.EMAIL_ADDED, email.key, address=address)
             try:
-                self.store.add(email, book, now, slots)
+                self.store.add(email, book, now, slots, also=[logged])
             except AdditionRaced:
                 continue
             except SendLimited as exc:
@@ -130,6 +135,7 @@ class EmailService:
             break
         else:
             raise ConcurrentUpdate("The addresses changed while the request ran; retry it.")
+        self.activity.committed(logged)
         metrics.add_metric(name="EmailAdded", unit="Count", value=1)
         self._deliver(email, token, slots)
         return email_view(email)
@@ -193,7 +199,8 @@ class EmailService:
         if (email.token_expires_at or 0) <= now.timestamp():
             raise VerificationTokenExpired("This verification link has expired; ask for a new one.")
         make_primary = not any(e.primary for e in emails)
-        self.store.verify(email, timestamp(now), make_primary)
+        logged = self.activity.entry(caller, ActivityKind.EMAIL_VERIFIED, email.key, address=email.address)
+        self.store.verify(email, timestamp(now), make_primary, also=[logged])
         metrics.add_metric(name="EmailVerified", unit="Count", value=1)
         return email_view(dataclasses.replace(email, verified=True, verified_at=timestamp(now), primary=make_primary))
 
@@ -203,7 +210,16 @@ class EmailService:
             raise EmailNotVerified("Verify the address before making it the primary.")
         if email.primary:
             return email_view(email)
-        self.store.set_primary(email, primary, timestamp(self.clock()))
+        logged = self.activity.entry(
+            caller,
+            ActivityKind.PRIMARY_EMAIL_CHANGED,
+            email.key,
+            address=email.address,
+            previous_address=primary.address if primary else None,
+            notify=(email.address,),  # the previous address is told below
+        )
+        self.store.set_primary(email, primary, timestamp(self.clock()), also=[logged])
+        self.activity.committed(logged)
         if primary is not None:
             try:
                 self.send(primary_changed_notice(primary.address, email.address))
@@ -216,7 +232,8 @@ class EmailService:
         email, primary = self._find(caller, address)
         if email.primary:
             raise PrimaryEmailRemoval("Make another verified address the primary first.")
-        self.store.remove(email, primary)
+        logged = self.activity.entry(caller, ActivityKind.EMAIL_REMOVED, email.key, address=email.address)
+        self.store.remove(email, primary, also=[logged])
         metrics.add_metric(name="EmailRemoved", unit="Count", value=1)
 
 

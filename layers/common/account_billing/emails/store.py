@@ -88,12 +88,21 @@ class EmailStore:
     def list(self, sub: str) -> list[Email]:
         return self.book(sub).emails
 
-    def add(self, email: Email, book: AddressBook, now: datetime, slots: Sequence[Slot] = ()) -> None:
+    def add(
+        self,
+        email: Email,
+        book: AddressBook,
+        now: datetime,
+        slots: Sequence[Slot] = (),
+        *,
+        also: Sequence[TransactItem] = (),
+    ) -> None:
         """Add an unverified address (with its first email's token) to the account whose book
         was `book` when it was read: only if no other address was added since (the book counts
         additions; `AdditionRaced` otherwise), the address is not on the account (an expired
         one's item is replaced), no other account has verified it, and the account is active;
-        counting its first email in `slots` (`SendLimited`). One transaction."""
+        counting its first email in `slots` (`SendLimited`), with `also` (its activity entry). One
+        transaction."""
         replaceable = "attribute_not_exists(PK) OR (verified = :false AND expires_at <= :now)"
         actions: list[TransactItem] = [
             {
@@ -123,6 +132,7 @@ class EmailStore:
             },
             account_is_active(email.sub),
             *(slot.action for slot in slots),
+            *also,
         ]
         try:
             self.table.transact(actions)
@@ -189,7 +199,7 @@ class EmailStore:
                 ExpressionAttributeValues=values(hash=token_hash),
             )
 
-    def verify(self, email: Email, now: str, make_primary: bool) -> None:
+    def verify(self, email: Email, now: str, make_primary: bool, *, also: Sequence[TransactItem] = ()) -> None:
         """Mark the address verified (only with the token just checked: single use) and claim
         its marker; make it the primary if the account has none."""
         sub = email.sub
@@ -225,6 +235,7 @@ class EmailStore:
         else:
             # An account being deleted claims nothing: its erasure may already have run.
             actions.append(account_is_active(sub))
+        actions += also
         try:
             self.table.transact(actions)
         except TransactionCancelled as exc:
@@ -234,7 +245,7 @@ class EmailStore:
                 raise EmailTaken("Another account verified this address first.") from exc
             raise ConcurrentUpdate() from exc
 
-    def set_primary(self, new: Email, previous: Email | None, now: str) -> None:
+    def set_primary(self, new: Email, previous: Email | None, now: str, *, also: Sequence[TransactItem] = ()) -> None:
         """Move the primary flag from `previous` to `new` (verified) and mirror it on the profile:
         one transaction, so an account never has zero or two primaries."""
         sub = new.sub
@@ -277,12 +288,13 @@ class EmailStore:
                 }
             }
         )
+        actions += also
         try:
             self.table.transact(actions)
         except TransactionCancelled as exc:
             raise ConcurrentUpdate("The primary address changed meanwhile; reload and retry.") from exc
 
-    def remove(self, email: Email, primary: Email | None) -> None:
+    def remove(self, email: Email, primary: Email | None, *, also: Sequence[TransactItem] = ()) -> None:
         """Remove a non-primary address and free its marker. A verified address goes only
         while a verified primary remains (checked in the same transaction)."""
         sub = email.sub
@@ -311,6 +323,7 @@ class EmailStore:
                     }
                 },
             ]
+        actions += also
         try:
             self.table.transact(actions)
         except TransactionCancelled as exc:

@@ -22,6 +22,8 @@ from pydantic import ValidationError
 
 from account_billing.accounts.records import Account
 from account_billing.accounts.store import AccountStore
+from account_billing.activity.records import ActivityKind
+from account_billing.activity.service import ActivityLog
 from account_billing.billing.plans import plan_of
 from account_billing.core.clock import Clock, epoch_seconds, timestamp, utc_now
 from account_billing.core.identity import Caller
@@ -161,6 +163,7 @@ class SpendingService:
         *,
         workers: int = ACCOUNT_WORKERS,
         alerts: Callable[[str, str, str | None], None] | None = None,
+        activity: ActivityLog | None = None,
     ) -> None:
         """`alerts(account, month, plan)`: what else to check once the limit was (spending alerts)."""
         self.accounts = accounts
@@ -169,6 +172,7 @@ class SpendingService:
         self.clock = clock
         self.workers = workers
         self.alerts = alerts
+        self.activity = activity or ActivityLog.of(spend.table, clock)
 
     def record_batch(self, usages: Sequence[Usage]) -> UsageOutcome:
         """Count a batch of usage charges: per account and month, in transactions of up to 99
@@ -279,7 +283,15 @@ class SpendingService:
             status=LimitRequestStatus.OPEN,
             created_at=timestamp(self.clock()),
         )
-        self.spend.put_limit_request(limit_request, MAX_OPEN_LIMIT_REQUESTS)
+        entry = self.activity.entry(
+            caller,
+            ActivityKind.SPENDING_LIMIT_REQUESTED,
+            limit_request.id,
+            amount=request.amount_cents,
+            currency="usd",
+        )
+        self.spend.put_limit_request(limit_request, MAX_OPEN_LIMIT_REQUESTS, also=[entry])
+        self.activity.committed(entry)
         metrics.add_metric(name="LimitIncreaseRequested", unit="Count", value=1)
         return _limit_request_view(limit_request)
 

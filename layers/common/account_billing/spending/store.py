@@ -141,10 +141,11 @@ class SpendStore:
             ExpressionAttributeValues=values(at=marked_at),
         )
 
-    def put_limit_request(self, request: LimitRequest, limit: int) -> None:
+    def put_limit_request(self, request: LimitRequest, limit: int, *, also: Sequence[TransactItem] = ()) -> None:
         """Store a limit-increase request of an active account that has fewer than `limit` open,
         counting it on the profile (`open_limit_requests`) in the same transaction: concurrent
-        requests never get past the limit between them. `AccountNotFound` if there is no active
+        requests never get past the limit between them; with `also` (the activity log's entry).
+        `AccountNotFound` if there is no active
         account, `LimitRequestsExceeded` if it has `limit` open already."""
         count: TransactItem = {
             "Update": {
@@ -161,7 +162,7 @@ class SpendStore:
             "Put": {"Item": marshal(request.to_item()), "ConditionExpression": "attribute_not_exists(PK)"}
         }
         try:
-            self.table.transact([count, put])
+            self.table.transact([count, put, *also])
         except TransactionCancelled as exc:
             if exc.failed(0):
                 old = exc.items[0]

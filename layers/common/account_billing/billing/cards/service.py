@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from account_billing.accounts.records import Account, require_active
+from account_billing.activity.records import ActivityKind
 from account_billing.billing.cards.errors import (
     CardLimitReached,
     CardNotVerified,
@@ -90,6 +92,7 @@ class CardService:
             context.table, context.cards, context.holds, CardLimits.from_settings(context.settings), context.clock
         )
         self.releaser = HoldReleaser(context.holds, context.gateway, context.clock)
+        self.activity = context.activity
 
     # ------------------------------------------------------------------ collecting
     def setup_intent(self, caller: Caller) -> SetupIntentView:
@@ -127,7 +130,11 @@ class CardService:
     ) -> AddOutcome:
         sub = account.sub
         customer_id = self.customers.ensure(account)
-        card = self._attach(request.payment_method, customer_id, hold_id)
+        try:
+            card = self._attach(request.payment_method, customer_id, hold_id)
+        except CardDeclined as declined:  # the issuer's check when Stripe attaches it
+            self._log_declined(sub, hold_id, declined)
+            raise
         if not card.fingerprint:
             raise PaymentMethodNotFound("The payment method is not a card.")
         hold = self.placement.new_hold(
@@ -202,20 +209,44 @@ class CardService:
                 raise PaymentProviderUnavailable("The card verification was interrupted; retry it.") from exc
             if became_default:
                 self._tell_stripe_default(card.sub)
+            self._log_added(card, hold, verified=verified)
             return _added(dataclasses.replace(card, default=became_default), settled, answer.client_secret)
 
         try:
             outcome = self.placement.place(
                 hold, store_card, new_card=True, recorded=recorded, authorization=authorization, guard=guard
             )
-        except CardDeclined:
+        except CardDeclined as declined:
             self.context.tasks.later(detach_task(hold.sub, hold.payment_method_id))
             metrics.add_metric(name="CardDeclined", unit="Count", value=1)
+            self._log_declined(hold.sub, hold.hold_id, declined, details)
             raise
         metrics.add_metric(
             name="CardVerified" if outcome.status == 201 else "CardNeedsAuthentication", unit="Count", value=1
         )
         return outcome
+
+    def _log_declined(self, sub: str, hold_id: str, declined: CardDeclined, details: CardDetails | None = None) -> None:
+        card: dict[str, Any] = {"brand": details.brand, "last4": details.last4} if details else {}
+        decline_code = declined.extensions.get("decline_code")
+        self.activity.record(sub, ActivityKind.CARD_DECLINED, hold_id, decline_code=decline_code, **card)
+
+    def _log_added(self, card: Card, hold: Hold, *, verified: bool) -> None:
+        card_details: dict[str, Any] = {
+            "payment_method": card.payment_method_id,
+            "brand": card.brand,
+            "last4": card.last4,
+        }
+        self.activity.record(card.sub, ActivityKind.CARD_ADDED, card.payment_method_id, **card_details)
+        if verified:
+            self._log_verified(hold, card_details)
+
+    def _log_verified(self, hold: Hold, card_details: dict[str, Any] | None = None) -> None:
+        if card_details is None:  # verified later (3-D Secure)
+            card_details = {"payment_method": hold.payment_method_id}
+            self.activity.record(hold.sub, ActivityKind.CARD_VERIFIED, hold.payment_method_id, **card_details)
+        held: dict[str, Any] = {"hold": hold.hold_id, "amount": hold.amount, "currency": hold.currency}
+        self.activity.record(hold.sub, ActivityKind.HOLD_PLACED, hold.hold_id, **held, **card_details)
 
     def _tell_stripe_default(self, sub: str) -> None:
         """Stripe's default card follows the account's, in the background: the task sends the
@@ -261,6 +292,18 @@ class CardService:
             return True
         if became_default:
             self._tell_stripe_default(sub)
+        if done == Completion.COMPLETED:
+            self.activity.record(
+                sub, ActivityKind.CARD_VERIFIED, hold.payment_method_id, payment_method=hold.payment_method_id
+            )
+            self.activity.record(
+                sub,
+                ActivityKind.HOLD_PLACED,
+                hold.hold_id,
+                hold=hold.hold_id,
+                amount=hold.amount,
+                currency=hold.currency,
+            )
         return done == Completion.COMPLETED
 
     def fail_verification(self, sub: str, hold_id: str) -> bool:
@@ -302,7 +345,10 @@ class CardService:
             raise CardNotVerified("Only a verified card can be the default.")
         if card.default:
             return
-        self.cards.set_default(card, next((c for c in cards.values() if c.default), None))
+        logged = self.activity.entry(
+            caller, ActivityKind.DEFAULT_CARD_CHANGED, payment_method_id, brand=card.brand, last4=card.last4
+        )
+        self.cards.set_default(card, next((c for c in cards.values() if c.default), None), also=[logged])
         self._tell_stripe_default(caller.sub)
 
     def remove(self, caller: Caller, payment_method_id: str) -> None:
@@ -316,7 +362,16 @@ class CardService:
         if card.default:
             others = [c for c in cards.values() if c is not card and c.verified]
             successor = max(others, key=lambda c: c.added_at) if others else None
-        self.cards.remove(card, successor)
+        logged = self.activity.entry(
+            caller,
+            ActivityKind.CARD_REMOVED,
+            payment_method_id,
+            payment_method=payment_method_id,
+            brand=card.brand,
+            last4=card.last4,
+        )
+        self.cards.remove(card, successor, also=[logged])
+        self.activity.committed(logged)
         self.releaser.release_card_holds(caller.sub, payment_method_id)
         self.context.tasks.later(detach_task(caller.sub, payment_method_id))
         if successor is not None:

@@ -186,21 +186,22 @@ class CardStore:
         return True
 
     # ------------------------------------------------------------------ the default, removal
-    def set_default(self, card: Card, previous: Card | None) -> None:
+    def set_default(self, card: Card, previous: Card | None, *, also: Sequence[TransactItem] = ()) -> None:
         """Make a verified card the default: its flag, the previous default's, and the profile."""
         sub = card.sub
         actions = [_set_default_flag(sub, card.payment_method_id, True, require_verified=True)]
         if previous is not None:
             actions.append(_set_default_flag(sub, previous.payment_method_id, False))
         actions.append(_move_default(sub, card.payment_method_id, previous.payment_method_id if previous else None))
+        profile = len(actions) - 1
         try:
-            self.table.transact(actions)
+            self.table.transact([*actions, *also])
         except TransactionCancelled as exc:
-            if exc.failed(len(actions) - 1) and not exc.failed(0):
+            if exc.failed(profile) and not exc.failed(0):
                 raise AccountNotFound() from exc
             raise ConcurrentUpdate("The cards changed while the request ran; retry it.") from exc
 
-    def remove(self, card: Card, successor: Card | None) -> None:
+    def remove(self, card: Card, successor: Card | None, *, also: Sequence[TransactItem] = ()) -> None:
         """Remove a card and free its fingerprint. The default card passes the default to
         `successor`; with none, it goes only on the free plan (`DefaultCardRequired`)."""
         sub = card.sub
@@ -222,7 +223,7 @@ class CardStore:
             else:
                 actions.append(_drop_default_on_free_plan(sub, card.payment_method_id))
         try:
-            self.table.transact(actions)
+            self.table.transact([*actions, *also])
         except TransactionCancelled as exc:
             if card.default and successor is None and exc.failed(2) and not exc.failed(0):
                 raise DefaultCardRequired(

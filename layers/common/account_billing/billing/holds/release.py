@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
+from account_billing.activity.records import ActivityKind
+from account_billing.activity.service import ActivityLog
 from account_billing.billing.errors import PaymentProviderUnavailable
 from account_billing.billing.holds.records import Hold, HoldOutcome, HoldStatus
 from account_billing.billing.holds.store import HoldStore
-from account_billing.core.clock import Clock, epoch_seconds, parse_timestamp, utc_now
+from account_billing.core.clock import Clock, epoch_seconds, parse_timestamp, timestamp, utc_now
 from account_billing.core.errors import ConcurrentUpdate
 from account_billing.core.observability import logger, metrics
+from account_billing.core.origin import Actor, Origin
 
 if TYPE_CHECKING:
     from account_billing.billing.stripe.gateway import StripeGateway
@@ -40,10 +43,13 @@ class ReleaseReport:
 
 
 class HoldReleaser:
-    def __init__(self, holds: HoldStore, gateway: StripeGateway, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, holds: HoldStore, gateway: StripeGateway, clock: Clock = utc_now, activity: ActivityLog | None = None
+    ) -> None:
         self.holds = holds
         self.gateway = gateway
         self.clock = clock
+        self.activity = activity or ActivityLog.of(holds.table, clock)
 
     def release(self, sub: str, hold_id: str) -> ReleaseReport:
         """Release one hold, whatever its release time (the schedule fires at it; deletion
@@ -87,7 +93,22 @@ class HoldReleaser:
             # Its add-card request never recorded an outcome, so no card came of it.
             self.holds.free_fingerprint(hold)
         logger.info("Hold released", extra={"hold_id": hold.hold_id, "outcome": outcome.value})
+        self.activity.record(
+            hold.sub,
+            ActivityKind.HOLD_RELEASED,
+            hold.hold_id,
+            origin=self._origin(hold),
+            hold=hold.hold_id,
+            amount=hold.amount,
+            currency=hold.currency,
+            outcome=outcome.value,
+        )
         return ReleaseReport("released", outcome)
+
+    def _origin(self, hold: Hold) -> Origin:
+        """Releases run on schedules (a hold's own, the sweeper's, or one a removal or deletion
+        brings forward); only one releaser finishes a hold, so its entry is written once."""
+        return Origin(actor=Actor.SCHEDULE, operation=f"hold-release:{hold.hold_id}", at=timestamp(self.clock()))
 
     def _find_payment_intent(self, hold: Hold) -> str | None:
         """The PaymentIntent of a hold recorded as authorizing: Stripe may have created it even

@@ -257,6 +257,7 @@ class StripeEvent:
     type: str
     data_object: Mapping[str, Any]
     previous_attributes: Mapping[str, Any]
+    created: int = 0  # when Stripe made the event (seconds since the epoch): the same on every delivery
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StripeEvent:
@@ -265,6 +266,7 @@ class StripeEvent:
             type=str(data["type"]),
             data_object=data["data"]["object"],
             previous_attributes=data["data"].get("previous_attributes") or {},
+            created=int(data.get("created") or 0),
         )
 
 

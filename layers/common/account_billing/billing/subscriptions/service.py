@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from account_billing.accounts.records import Account
+from account_billing.activity.records import ActivityKind
 from account_billing.billing.cards.records import Card
 from account_billing.billing.context import BillingContext
 from account_billing.billing.holds.placement import HoldPlacement
@@ -81,7 +82,9 @@ class SubscriptionService:
         subscribe, and charge twice."""
         account = self.context.accounts.require_active(caller.sub, consistent=True)
         with self._changing(caller.sub):
-            return self._change(account, plan_key, request_key, read_time(), reason)
+            changed = self._change(account, plan_key, request_key, read_time(), reason)
+        self.context.activity.record(caller, ActivityKind.PLAN_CHANGED, plan=plan_key, previous_plan=account.plan)
+        return changed
 
     @contextmanager
     def _changing(self, sub: str) -> Iterator[None]:

@@ -23,6 +23,7 @@ from account_billing.billing.subscriptions.records import UNPAID_STATUSES, Subsc
 from account_billing.billing.webhooks.payment_intents import on_payment_intent_event
 from account_billing.core.identity import Caller
 from account_billing.core.observability import logger, metrics
+from account_billing.core.origin import acting, stripe_origin
 
 if TYPE_CHECKING:
     from account_billing.billing.cards.service import CardService
@@ -81,7 +82,8 @@ class StripeEvents:
         if not self.events.claim(event.id, int(time.time())):
             return "duplicate" if self.events.applied(event.id) else "in_progress"
         try:
-            applied = self._apply(event.type, event.data_object, event.previous_attributes)
+            with acting(stripe_origin(event)):  # what it changes is logged as Stripe's doing, once per event
+                applied = self._apply(event.type, event.data_object, event.previous_attributes)
         except Exception:
             self.events.forget(event.id)  # let Stripe's next delivery try again
             metrics.add_metric(name="StripeEventFailed", unit="Count", value=1)
