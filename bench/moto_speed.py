@@ -114,7 +114,7 @@ def _partition_items(table: Table, partition: Any) -> list[Item]:
 
 def install() -> None:
     """Both changes, in this process's moto (idempotent)."""
-    dynamodb_models.copy = SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)  # type: ignore[assignment]
+    dynamodb_models.copy = SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)  # type: ignore[attr-defined,assignment]
     patched: dict[Any, tuple[str, Callable[..., Any]]] = {
         DynamoDBBackend: ("transact_write_items", transact_write_items),
         Table: ("query", query),
