@@ -17,14 +17,15 @@ DynamoDB requests one at a time (`local.dynamodb_atomic`), so nothing but the tr
 writes while it runs, and it writes only the items it names; a query's partition is the only
 place its items can be.
 
-`install()` is for the capacity model's process only (`bench.capacity`); nothing else changes.
+`installed()` is for the capacity model's run only (`bench.capacity`); nothing else changes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
-from collections.abc import Callable
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -112,12 +113,14 @@ def _partition_items(table: Table, partition: Any) -> list[Item]:
     return list(partition.values()) if table.range_key_attr else [partition]
 
 
-def install() -> None:
-    """Both changes, in this process's moto (idempotent)."""
+@contextlib.contextmanager
+def installed() -> Iterator[None]:
+    """Both changes, in this process's moto, until the block ends."""
+    originals = (dynamodb_models.copy, DynamoDBBackend.transact_write_items, Table.query)  # type: ignore[attr-defined]
     dynamodb_models.copy = SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)  # type: ignore[attr-defined,assignment]
-    patched: dict[Any, tuple[str, Callable[..., Any]]] = {
-        DynamoDBBackend: ("transact_write_items", transact_write_items),
-        Table: ("query", query),
-    }
-    for owner, (name, function) in patched.items():
-        setattr(owner, name, function)
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        dynamodb_models.copy, DynamoDBBackend.transact_write_items, Table.query = originals  # type: ignore[attr-defined,method-assign]
