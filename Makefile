@@ -8,13 +8,14 @@ USER ?= alice
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev token run-schedule test lint typecheck template-check unit bench bench-record openapi build build-check clean fuzz
+.PHONY: help venv dev token run-schedule test lint typecheck template-check unit bench bench-record capacity openapi build build-check clean fuzz
 
 help:
 	@echo "make dev          run the whole service locally (http://127.0.0.1:$(PORT)); PORT=3001 to move it"
 	@echo "make test         lint, type checks, template checks and every test"
 	@echo "make token        print a token for the local stack (USER=alice)"
 	@echo "make bench        cold-start and DynamoDB request benchmarks, the capacity model (CAPACITY_PROFILE=file)"
+	@echo "make capacity     the capacity model alone, a few minutes (CAPACITY_PROFILE=file, CAPACITY_RUNS=3)"
 	@echo "make bench-record record again what AWS and Stripe answer the cold-start scenarios (SCENARIOS=\"profile emails\" for some)"
 	@echo "make fuzz         a long schemathesis campaign over the local stack (FUZZ_EXAMPLES=200 to change it)"
 	@echo "make openapi      regenerate docs/openapi.json"
@@ -59,6 +60,9 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	POWERTOOLS_SERVICE_NAME=account-billing POWERTOOLS_METRICS_NAMESPACE=AccountBilling PYTHONPATH=layers/common $(BIN)/python -m bench
+
+capacity: $(STAMP)
+	POWERTOOLS_SERVICE_NAME=account-billing POWERTOOLS_METRICS_NAMESPACE=AccountBilling PYTHONPATH=layers/common $(BIN)/python -m bench.capacity
 
 # After a function's AWS or Stripe calls change (the bench stops on a call it has no answer for).
 bench-record: $(STAMP)

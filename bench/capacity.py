@@ -69,7 +69,8 @@ LAMBDA_SCALING_PER_10_SECONDS = 1000  # new execution environments a function ge
 WRITE_UNIT, READ_UNIT = 1024, 4096
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 SHARD_SUFFIX = re.compile(r"#\d{1,3}$")
-STRIPE_ID = re.compile(r"^[a-z]+_[A-Za-z0-9_]+$")
+# An object's id (cus_N4x...), not a resource's name (setup_intents): the endpoints stay apart.
+STRIPE_ID = re.compile(r"^[a-z]+_(?=[A-Za-z0-9]*[A-Z0-9])[A-Za-z0-9]+$")
 
 # ---------------------------------------------------------------------------------------- counting
 
