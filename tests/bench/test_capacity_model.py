@@ -141,8 +141,10 @@ def test_the_target_profiles_launch_block_is_what_the_readme_asks_for() -> None:
         launch["stripe_background_rate"],
         launch["ses_sends_per_second"],
         launch["ssm_parameter_store_tps"],
+        launch["api_route_rate_limit"],
     ):
         assert f"{figure:,}" in checklist, f"{figure:,} is not in the README's launch checklist"
+    assert f"`StripeWorkerConcurrency` {launch['stripe_worker_concurrency']}" in checklist
 
 
 # ---------------------------------------------------------------------------------------- one write
