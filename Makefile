@@ -8,7 +8,7 @@ USER ?= alice
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev token run-schedule advance usage test lint typecheck template-check bench openapi build build-check clean fuzz
+.PHONY: help venv dev token run-schedule advance usage test lint typecheck template-check bench bench-record capacity openapi build build-check clean fuzz
 
 help:
 	@echo "make dev          run the whole service locally (http://127.0.0.1:$(PORT)); PORT=3001 to move it, RESET=1 to start empty"
@@ -22,6 +22,8 @@ help:
 	@echo "make template-check  cfn-lint template.yaml"
 	@echo "make fuzz         a long schemathesis campaign over the local stack (FUZZ_EXAMPLES=200 to change it)"
 	@echo "make bench        cold-start and DynamoDB request benchmarks, the capacity model (CAPACITY_PROFILE=file)"
+	@echo "make capacity     the capacity model alone, a few minutes (CAPACITY_PROFILE=file, CAPACITY_RUNS=3)"
+	@echo "make bench-record record again what AWS and Stripe answer the cold-start scenarios (SCENARIOS=\"profile emails\" for some)"
 	@echo "make openapi      regenerate docs/openapi.json"
 	@echo "make build        sam build (needs the SAM CLI, installed outside this venv), then check its bytecode"
 	@echo "make build-check  build every artifact as sam build does (for this machine) and run each alone"
@@ -75,6 +77,13 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	POWERTOOLS_SERVICE_NAME=account-billing POWERTOOLS_METRICS_NAMESPACE=AccountBilling PYTHONPATH=layers/common $(BIN)/python -m bench
+
+capacity: $(STAMP)
+	POWERTOOLS_SERVICE_NAME=account-billing POWERTOOLS_METRICS_NAMESPACE=AccountBilling PYTHONPATH=layers/common $(BIN)/python -m bench.capacity
+
+# After a function's AWS or Stripe calls change (the bench stops on a call it has no answer for).
+bench-record: $(STAMP)
+	POWERTOOLS_SERVICE_NAME=account-billing POWERTOOLS_METRICS_NAMESPACE=AccountBilling PYTHONPATH=layers/common $(BIN)/python -m bench.record $(SCENARIOS)
 
 openapi: $(STAMP)
 	PYTHONPATH=layers/common $(BIN)/python -m docs.openapi

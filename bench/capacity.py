@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import json
 import logging
@@ -49,22 +50,27 @@ from typing import Any
 import botocore.client
 import httpx
 
+from bench import moto_speed
 from local.functions import FunctionRuntime, InvocationError
 from local.sources import sqs_records
 from local.stack import LocalStack
+from local.template import load_template
 from stripe_simulator import WebhookEndpoint
 from tests.support.dynamodb_limits import item_size
 from tests.support.events import http_event
 
 PROFILE = Path(__file__).with_name("capacity_profile.json")
 ATTEMPTS = 4
-# Invocations of each operation (distinct accounts), enough to tell shared keys apart;
-# CAPACITY_RUNS lowers it on a busy machine (at least 2).
-RUNS = max(2, int(os.environ.get("CAPACITY_RUNS", "12")))
+# Invocations of each operation (distinct accounts), enough to tell shared keys apart (at least
+# 2); the counts are the same from run to run, so more runs only confirm them (CAPACITY_RUNS).
+RUNS = max(2, int(os.environ.get("CAPACITY_RUNS", "3")))
+COUNTING_TIMEOUT = 900  # seconds: Lambda's longest
+LAMBDA_SCALING_PER_10_SECONDS = 1000  # new execution environments a function gets every 10 s (DOCS["lambda-scaling"])
 WRITE_UNIT, READ_UNIT = 1024, 4096
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 SHARD_SUFFIX = re.compile(r"#\d{1,3}$")
-STRIPE_ID = re.compile(r"^[a-z]+_[A-Za-z0-9_]+$")
+# An object's id (cus_N4x...), not a resource's name (setup_intents): the endpoints stay apart.
+STRIPE_ID = re.compile(r"^[a-z]+_(?=[A-Za-z0-9]*[A-Z0-9])[A-Za-z0-9]+$")
 
 # ---------------------------------------------------------------------------------------- counting
 
@@ -82,6 +88,7 @@ class Usage:
     invocations: Counter[str] = field(default_factory=Counter)  # function -> invocations
     serial_calls: Counter[str] = field(default_factory=Counter)  # function -> AWS requests it made
     serial_stripe: Counter[str] = field(default_factory=Counter)  # function -> Stripe requests
+    by_function: Counter[tuple[str, str]] = field(default_factory=Counter)  # (function, operation) -> AWS requests
 
 
 class Meter:
@@ -169,7 +176,9 @@ class Meter:
         service = client.meta.service_model.service_name
         with self._lock:
             self.current.calls[(service, operation)] += 1
-            self.current.serial_calls[self._function[-1] if self._function else "?"] += 1
+            function = self._function[-1] if self._function else "?"
+            self.current.serial_calls[function] += 1
+            self.current.by_function[(function, operation)] += 1
             if operation in ("PutEvents", "SendMessageBatch"):
                 self.current.entries[(service, operation)] += len(params.get("Entries", []))
         if service != "dynamodb":
@@ -199,11 +208,22 @@ class Meter:
             self._schemas[table] = (keys, indexes)
         return self._schemas[table]
 
-    def _item(self, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
-        item: dict[str, Any] | None = self.internal_call(
-            "get_item", TableName=table, Key=dict(key), ConsistentRead=True
-        ).get("Item")
-        return item
+    def _items(self, targets: list[tuple[str, dict[str, Any], int]]) -> list[dict[str, Any] | None]:
+        """The items at the targets' keys now (strongly consistent reads, 100 keys a request)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        wanted = list({(table, json.dumps(key, sort_keys=True)): (table, key) for table, key, _ in targets}.values())
+        for start in range(0, len(wanted), 100):
+            requests: dict[str, Any] = defaultdict(lambda: {"Keys": [], "ConsistentRead": True})
+            for table, key in wanted[start : start + 100]:
+                requests[table]["Keys"].append(key)
+            while requests:
+                answer = self.internal_call("batch_get_item", RequestItems=dict(requests))
+                for table, items in answer.get("Responses", {}).items():
+                    names = self._schema(table)[0]
+                    for item in items:
+                        found[(table, json.dumps({n: item[n] for n in names}, sort_keys=True))] = item
+                requests = answer.get("UnprocessedKeys") or {}
+        return [found.get((table, json.dumps(key, sort_keys=True))) for table, key, _ in targets]
 
     def _write(self, operation: str, params: dict[str, Any], send: Callable[[], Any]) -> Any:
         targets: list[tuple[str, dict[str, Any], int]] = []  # (table, key, multiplier)
@@ -226,12 +246,12 @@ class Meter:
                     put = request.get("PutRequest")
                     key = key_of(table, put["Item"]) if put else request["DeleteRequest"]["Key"]
                     targets.append((table, dict(key), 1))
-        before = [self._item(table, key) for table, key, _ in targets]
+        before = self._items(targets)
         try:
             return send()
         finally:
-            for (table, key, multiplier), old in zip(targets, before, strict=True):
-                new = self._item(table, key)
+            after = self._items(targets)
+            for (table, key, multiplier), old, new in zip(targets, before, after, strict=True):
                 self._count_write(table, key, old, new, multiplier)
 
     def _count_write(
@@ -340,7 +360,7 @@ class Driver:
         if self.simulator is not None:
             self.simulator.webhooks.stop()
             secret = self.simulator.webhooks.endpoints[0].secret
-            self.simulator.webhooks.endpoints = [WebhookEndpoint(self._webhook, secret)]
+            self.simulator.webhooks.endpoints = [WebhookEndpoint(self._webhook, secret, subscribed_events())]
         self._n = 0
 
     def sub(self, prefix: str) -> str:
@@ -385,6 +405,15 @@ class Driver:
         if self.simulator is not None:
             while self.simulator.webhooks.pending:
                 self.simulator.webhooks.deliver_pending()
+
+    def settle(self) -> None:
+        """Deliver every pending webhook and run every queued background task, uncounted."""
+        on, self.meter.on = self.meter.on, False
+        try:
+            self.webhooks()
+            self.drain_tasks()
+        finally:
+            self.meter.on = on
 
     def drain_tasks(self) -> None:
         """The background worker, fed by its queue as Lambda's event source feeds it."""
@@ -481,6 +510,15 @@ class Driver:
         self.stack.invoke("PreauthReleaseFunction", {"sweep": True})
 
 
+def subscribed_events() -> tuple[str, ...]:
+    """The event types Stripe sends the webhook: those it applies, for which the README's deploy
+    steps register the endpoint (`enabled_events`); Stripe sends no other (a test compares both)."""
+    from account_billing.billing.webhooks import service  # noqa: PLC0415 (the layer, once the stack runs)
+
+    applied = service.INVOICE_EVENTS | service.SUBSCRIPTION_EVENTS | service.SCHEDULE_EVENTS | service.HOLD_EVENTS
+    return tuple(sorted(applied | {"payment_method.detached", "customer.deleted"}))
+
+
 def _photo() -> bytes:
     from tests.support.corpus import photo_jpeg  # noqa: PLC0415 (Pillow only for this step)
 
@@ -524,6 +562,7 @@ def measure(
             # ClientRequestToken that makes DynamoDB answer the retry as the first attempt)
             # refuses. Such a run is run again on a new account, uncounted.
             try:
+                driver.settle()  # what earlier runs left pending is not this run's
                 state = setup()
                 with driver.meter.measuring() as usage:
                     run(state)
@@ -542,6 +581,7 @@ def measure(
             "invocations",
             "serial_calls",
             "serial_stripe",
+            "by_function",
         ):
             getattr(total, attribute).update(getattr(usage, attribute))
         for key in list(usage.write_units) + list(usage.index_units):
@@ -610,22 +650,6 @@ def operations(driver: Driver, profile: Profile) -> list[Measured]:
 
     measured.append(measure(driver, "card: hold released", cards, hold_of, driver.release))
 
-    size = int(profile.launch["usage_batch_size"])
-    events_per_second = profile.usage_charges_per_second / profile.charges_per_usage_event
-    others = [new_account() for _ in range(size)]
-    busiest = new_account()
-    measured.append(
-        measure(
-            driver,
-            "usage: a queue batch",
-            events_per_second / size,
-            lambda: None,
-            lambda _: driver.usage_batch(busiest, others),
-            runs=4,
-            note=f"{size} events of {profile.charges_per_usage_event} charges",
-        )
-    )
-
     def subscribed() -> str:
         sub = with_card()
         driver.subscribe(sub)
@@ -665,6 +689,23 @@ def operations(driver: Driver, profile: Profile) -> list[Measured]:
     measured.append(
         measure(driver, "hourly sweep (nothing due)", 1 / 3600, lambda: None, lambda _: driver.sweep(), runs=2)
     )
+    # Last: its batches fill the table with usage markers, and moto's index queries (the sweep's)
+    # read every item of the table.
+    size = int(profile.launch["usage_batch_size"])
+    events_per_second = profile.usage_charges_per_second / profile.charges_per_usage_event
+    others = [new_account() for _ in range(size)]
+    busiest = new_account()
+    measured.append(
+        measure(
+            driver,
+            "usage: a queue batch",
+            events_per_second / size,
+            lambda: None,
+            lambda _: driver.usage_batch(busiest, others),
+            runs=4,
+            note=f"{size} events of {profile.charges_per_usage_event} charges",
+        )
+    )
     return measured
 
 
@@ -697,6 +738,8 @@ DOCS = {
     "scheduler-rate": "EventBridge Scheduler User Guide, 'Quotas': CreateSchedule 1,000 requests/s and invocations 1,000/s in the largest Regions, adjustable (docs.aws.amazon.com/scheduler/latest/UserGuide/scheduler-quotas.html)",  # noqa: E501
     "lambda-concurrency": "Lambda Developer Guide, 'Lambda quotas': 1,000 concurrent executions per Region, adjustable to tens of thousands (docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)",  # noqa: E501
     "lambda-sqs": "Lambda Developer Guide, 'Configuring scaling behavior for SQS event source mappings': MaximumConcurrency caps one queue's invocations (2-1,000) (docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html)",  # noqa: E501
+    "ssm-throughput": "Systems Manager User Guide, 'Increasing Parameter Store throughput': GetParameter and the other read APIs share 40 transactions/s by default, up to 10,000/s with the higher-throughput setting (docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-throughput.html)",  # noqa: E501
+    "lambda-scaling": "Lambda Developer Guide, 'Lambda scaling behavior': each function adds up to 1,000 execution environments every 10 seconds (docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html)",  # noqa: E501
     "apigw-account": "API Gateway Developer Guide, 'Amazon API Gateway quotas': 10,000 requests/s per account per Region (burst 5,000) across HTTP, REST and WebSocket APIs, adjustable (docs.aws.amazon.com/apigateway/latest/developerguide/limits.html)",  # noqa: E501
     "apigw-route": "template.yaml ApiRouteRateLimit (HTTP API route throttling, docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html)",  # noqa: E501
     "sqs-standard": "SQS Developer Guide, 'Amazon SQS message quotas': standard queues take a nearly unlimited number of API calls per second; 120,000 in-flight messages per queue (docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html)",  # noqa: E501
@@ -758,7 +801,15 @@ def model(measured: list[Measured], profile: Profile) -> list[Limit]:  # noqa: P
         )
     )
 
-    # DynamoDB: the hottest partition key of each kind
+    # DynamoDB: the hottest partition key of each kind. A shared key spread over shards takes its
+    # share: the shards a few runs saw may be fewer than there are, so the code's own count is used.
+    from account_billing.billing.holds.records import DUE_SHARDS, LEGACY_DUE_PARTITION  # noqa: PLC0415
+    from account_billing.billing.stripe.budget import SCOPE, counters_for  # noqa: PLC0415
+
+    known_shards = {
+        LEGACY_DUE_PARTITION: DUE_SHARDS,
+        f"LIMIT#{SCOPE}": counters_for(int(launch["stripe_interactive_rate"])),
+    }
     hottest_write: tuple[float, str] = (0.0, "")
     hottest_index: tuple[float, str] = (0.0, "")
     hottest_read: tuple[float, str] = (0.0, "")
@@ -773,8 +824,9 @@ def model(measured: list[Measured], profile: Profile) -> list[Limit]:  # noqa: P
                 families[SHARD_SUFFIX.sub("", key)] += value / m.runs
             for family, per_run in families.items():
                 if family in m.shared:
-                    load = m.rate * per_run / m.shared[family]
-                    label = f"{family}{'#<n>' if m.shared[family] > 1 else ''} ({m.name}, shared by every account)"
+                    spread = max(m.shared[family], known_shards.get(family.split(":", 1)[-1], 1))
+                    load = m.rate * per_run / spread
+                    label = f"{family}{'#<n>' if spread > 1 else ''} ({m.name}, shared by every account)"
                 else:
                     load = max(v / m.runs for k, v in counter.items() if SHARD_SUFFIX.sub("", k) == family)
                     label = f"one account's or marker's key ({m.name}, 1 operation/s)"
@@ -950,15 +1002,44 @@ def model(measured: list[Measured], profile: Profile) -> list[Limit]:  # noqa: P
                     DOCS["lambda-concurrency"],
                 )
             )
+    # The background worker: each task measured alone is one invocation's worth of work; a
+    # container runs a batch of tasks at once (its queue's BatchSize), and StripeWorkerConcurrency containers
+    # at most (the queue's MaximumConcurrency).
     worker = concurrency.get("PreauthReleaseFunction", 0.0)
+    containers = int(launch["stripe_worker_concurrency"])
+    worker_events = load_template()["Resources"]["PreauthReleaseFunction"]["Properties"]["Events"]
+    batch = int(worker_events["StripeTasks"]["Properties"]["BatchSize"])
     limits.append(
         Limit(
             "Lambda",
-            "background Stripe worker executions (its queue's MaximumConcurrency 1,000 at most)",
+            f"background Stripe tasks running at once ({containers:,} worker containers x {batch} a batch)",
             worker,
-            1000,
-            "executions",
-            DOCS["lambda-sqs"],
+            containers * batch,
+            "tasks",
+            DOCS["lambda-sqs"] + "; template.yaml StripeWorkerConcurrency, StripeTasks BatchSize",
+        )
+    )
+
+    # SSM Parameter Store: each container reads its Stripe secret once, then every SECRET_MAX_AGE
+    # seconds (the local runtime, running every function in one process, reads it on each run);
+    # while the functions scale up, each new container reads it at once.
+    from account_billing.billing.stripe.client import SECRET_MAX_AGE  # noqa: PLC0415
+
+    readers = {
+        function for m in measured for (function, operation) in m.usage.by_function if operation == "GetParameter"
+    }
+    scale_up = sum(min(concurrency.get(f, 0.0), LAMBDA_SCALING_PER_10_SECONDS) / 10 for f in readers)
+    steady = sum(concurrency.get(f, 0.0) for f in readers) / SECRET_MAX_AGE
+    limits.append(
+        Limit(
+            "SSM",
+            f"GetParameter requests/s: the Stripe secrets' readers ({len(readers)} functions) scaling up, "
+            f"then every {SECRET_MAX_AGE} s",
+            scale_up + steady,
+            launch["ssm_parameter_store_tps"],
+            "req/s",
+            DOCS["ssm-throughput"] + "; " + DOCS["lambda-scaling"],
+            40,
         )
     )
 
@@ -1082,6 +1163,9 @@ def report(measured: list[Measured], limits: list[Limit], profile: Profile) -> b
         stripe = sum(m.usage.stripe.values()) / m.runs
         ops = ", ".join(f"{o}×{v / m.runs:g}" for (_, o), v in sorted(m.usage.calls.items()))
         print(f"{m.name:<34}{m.rate:>10,.2f}{aws:>9.1f}{wcu:>7.1f}{index:>8.1f}{rcu:>7.1f}{stripe:>8.1f}  {ops}")
+        if m.usage.stripe:
+            endpoints = ", ".join(f"{e}×{v / m.runs:g}" for e, v in sorted(m.usage.stripe.items()))
+            print(f"{'':<34}(Stripe: {endpoints})")
         if m.note:
             print(f"{'':<34}({m.note})")
     print()
@@ -1114,7 +1198,16 @@ def run(profile: Profile) -> bool:
     with tempfile.TemporaryDirectory(prefix="capacity-") as state, contextlib.ExitStack() as stack_scope:
         # The clock, the event poller and the webhook thread stay still: the model drives each
         # event source itself, so that every request is the operation's own.
+        # moto's transactions and queries would otherwise slow down as the table fills
+        stack_scope.enter_context(moto_speed.installed())
         stack = stack_scope.enter_context(LocalStack(state_dir=Path(state), clock_interval=3600, poll_interval=3600))
+        runtime = stack.runtime
+        if runtime is not None:
+            # The model counts requests; how long a function takes here, against moto on a shared
+            # machine, says nothing of Lambda (concurrency comes from typical latencies): a run past
+            # the template's timeout is counted like any other, not thrown away and repeated.
+            for logical_id, function in runtime.functions.items():
+                runtime.functions[logical_id] = dataclasses.replace(function, timeout=COUNTING_TIMEOUT)
         meter = Meter(stack)
         with meter.installed(), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")

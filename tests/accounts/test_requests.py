@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from account_billing.accounts.models import CreateAccountRequest, UpdateProfileRequest
+from account_billing.accounts.models import CreateAccountRequest, ProfileFields, UpdateProfileRequest
+from account_billing.accounts.records import PROFILE_FIELDS
 
 
 def error_locations(exc: ValidationError) -> set[str]:
@@ -59,3 +60,8 @@ def test_a_new_account_needs_a_valid_user_id() -> None:
     with pytest.raises(ValidationError):
         CreateAccountRequest.model_validate({"user_id": "root"})
     assert CreateAccountRequest.model_validate({"user_id": "Ada_L"}).visibility == "private"
+
+
+def test_the_stored_profile_fields_are_the_editable_ones() -> None:
+    # records names them itself (the functions that only read accounts do not load the API models)
+    assert tuple(ProfileFields.model_fields) == PROFILE_FIELDS

@@ -31,6 +31,9 @@ NEVER_AT_LOAD = {
 STRIPE_AT_LOAD = {"StripeWebhookFunction"}
 # The webhook's most frequent deliveries (invoices, subscriptions) do not touch cards.
 CARDS_NOT_AT_LOAD = {"StripeWebhookFunction"}
+# The account routes' request and response models (pydantic classes): only the account routes'
+# function loads them; the others read accounts as stored records.
+ACCOUNT_MODELS_AT_LOAD = {"ProfileFunction"}
 
 PROBE = """
 import json, sys
@@ -73,5 +76,7 @@ def test_loading_a_function_imports_only_what_its_first_answer_needs(name: str) 
         assert module not in loaded, f"{name} imports {module} ({why}) while loading"
     if name not in STRIPE_AT_LOAD:
         assert "stripe" not in loaded, f"{name} imports Stripe's SDK before calling Stripe"
+    if name not in ACCOUNT_MODELS_AT_LOAD:
+        assert "account_billing.accounts.models" not in loaded, f"{name} imports the account routes' models"
     if name in CARDS_NOT_AT_LOAD:
         assert "account_billing.billing.cards.service" not in loaded, f"{name} imports the card service while loading"

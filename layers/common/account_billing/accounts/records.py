@@ -13,11 +13,22 @@ from enum import StrEnum
 from typing import Any
 
 from account_billing.accounts.errors import AccountNotFound
-from account_billing.accounts.models import ProfileFields
 from account_billing.core import keys
 
-# The editable profile fields, stored as top-level attributes (absent when cleared).
-PROFILE_FIELDS = tuple(ProfileFields.model_fields)
+# The editable profile fields (`models.ProfileFields`, a test keeps both the same), stored as
+# top-level attributes (absent when cleared). Named here, not read from the API model, so that
+# the functions that only read accounts do not import (and build) the account routes' models.
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "job_role",
+    "location",
+    "bio",
+    "country",
+    "website",
+)
 
 
 class AccountStatus(StrEnum):

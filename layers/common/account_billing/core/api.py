@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from account_billing.core.clock import from_epoch_ms, timestamp, utc_now
 from account_billing.core.http import parse_json
 from account_billing.core.identity import Caller, caller_from_claims
+from account_billing.core.models import LAZY
 from account_billing.core.origin import Actor, Origin
 from account_billing.core.problems import PROBLEM_JSON, Problem, install_problem_handlers
 
@@ -127,6 +128,8 @@ def no_content() -> Response[None]:
 
 class GatewayMessage(BaseModel):
     """What API Gateway answers by itself, e.g. its JWT authorizer's 401: `{"message": "Unauthorized"}`."""
+
+    model_config = LAZY  # the OpenAPI document's only: never built by a function
 
     message: str = Field(examples=["Unauthorized"])
 
