@@ -10,6 +10,7 @@ import pytest
 
 from stripe_simulator import Simulator
 from stripe_simulator.resources.payment_intents import authenticate
+from tests.activity.support import entries
 from tests.support.billing import Cards, holds, new_service, schedules
 
 pytestmark = pytest.mark.usefixtures("billing")
@@ -183,3 +184,19 @@ def test_once_declines_lock_the_account_s_cards_a_retry_is_refused_before_stripe
     assert int(headers["retry-after"]) >= 1
     assert len(stripe_sim.all("payment_intent")) == intents
     assert ada.list()[2]["payment_methods"][0]["hold"]["id"] == first["hold"]["id"]  # the old hold stays
+
+
+def test_the_retry_is_in_the_activity_log_once_however_often_the_request_is_sent(ada: Cards) -> None:
+    first = _waiting_card(ada)
+
+    for _ in range(2):
+        status, _, body = ada.reverify(first["payment_method"]["id"], key="retry-verification-3001")
+        assert status == 202
+
+    placed = [
+        e for e in entries("user-ada") if e["kind"] == "hold.placed" and e["details"]["hold"] == body["hold"]["id"]
+    ]
+    assert len(placed) == 1
+    assert placed[0]["actor"] == "user"
+    assert placed[0]["details"]["payment_method"] == first["payment_method"]["id"]
+    assert not any(e["kind"] == "card.verified" for e in entries("user-ada"))  # still waiting for 3-D Secure

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from account_billing.activity.records import ActivityKind
 from account_billing.billing.cards.errors import CardAlreadyVerified, PaymentMethodNotFound
 from account_billing.billing.cards.guard import CardGuard, CardLimits
 from account_billing.billing.cards.models import CardAdded
@@ -60,6 +61,7 @@ class CardReverification:
         self.placement = HoldPlacement(context)
         self.releaser = HoldReleaser(context.holds, context.gateway, context.clock)
         self.context = context
+        self.activity = context.activity
         self.guard = CardGuard(
             context.table, context.cards, context.holds, CardLimits.from_settings(context.settings), context.clock
         )
@@ -93,7 +95,33 @@ class CardReverification:
             requested_payment_method=payment_method_id,
             fingerprint=card.fingerprint,
         )
-        return self._place(card, hold, make_default=make_default)
+        try:
+            outcome = self._place(card, hold, make_default=make_default)
+        except CardDeclined as declined:
+            self.activity.record(
+                caller,
+                ActivityKind.CARD_DECLINED,
+                hold.hold_id,
+                payment_method=card.payment_method_id,
+                brand=card.brand,
+                last4=card.last4,
+                decline_code=declined.extensions.get("decline_code"),
+            )
+            raise
+        self.activity.record(
+            caller,
+            ActivityKind.HOLD_PLACED,
+            hold.hold_id,
+            payment_method=card.payment_method_id,
+            hold=hold.hold_id,
+            amount=hold.amount,
+            currency=hold.currency,
+        )
+        if outcome.status == 201:
+            self.activity.record(
+                caller, ActivityKind.CARD_VERIFIED, card.payment_method_id, payment_method=card.payment_method_id
+            )
+        return outcome
 
     def _release_previous(self, card: Card) -> None:
         """Release the card's current hold now (its 3-D Secure challenge goes with it)."""
