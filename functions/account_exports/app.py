@@ -13,8 +13,8 @@ from account_billing.core.observability import logger, metrics
 from account_billing.core.settings import get_settings
 from account_billing.core.table import Table
 from account_billing.core.wiring import dynamodb_client, per_container
-from account_billing.exports.wiring import export_worker
 from account_billing.exports.worker import ExportWorker
+from account_billing.exports.worker_wiring import export_worker
 
 
 @per_container

@@ -25,19 +25,23 @@ def test_cards_added_declined_and_removed_are_logged_with_brand_and_last4_only(b
     log = entries("user-ada")
 
     kinds = [e["kind"] for e in log]
-    # newest first; the entries of one request share its time (the card and its hold, in any order)
-    assert kinds[:2] == ["card.removed", "card.declined"]
-    assert sorted(kinds[2:4]) == ["card.added", "hold.placed"]
-    assert kinds[4:] == ["account.created"]
-    assert log[0]["details"]["last4"] == "4242"
-    assert log[0]["details"]["brand"] == "visa"
-    assert log[1]["details"]["decline_code"] == "generic_decline"
+    # newest first; the entries of one request share its time (the card and its hold, in any
+    # order): removing the card released its hold at once
+    assert sorted(kinds[:2]) == ["card.removed", "hold.released"]
+    assert kinds[2] == "card.declined"
+    assert sorted(kinds[3:5]) == ["card.added", "hold.placed"]
+    assert kinds[5:] == ["account.created"]
+    [removed] = [e for e in log if e["kind"] == "card.removed"]
+    assert (removed["details"]["last4"], removed["details"]["brand"]) == ("4242", "visa")
+    assert log[2]["details"]["decline_code"] == "generic_decline"
     [held] = [e for e in log if e["kind"] == "hold.placed"]
     assert held["details"]["amount"].isdigit()
     stored = json.dumps(log)
     assert "fingerprint" not in stored
     assert "secret" not in stored
-    assert {e["actor"] for e in log} == {"user"}
+    # the release, brought forward by the removal, is the hold's one release entry (`holds.release`)
+    assert {e["kind"]: e["actor"] for e in log}["hold.released"] == "schedule"
+    assert {e["actor"] for e in log if e["kind"] != "hold.released"} == {"user"}
 
 
 def _capture_deliveries(lifecycle: Lifecycle) -> list[bytes]:

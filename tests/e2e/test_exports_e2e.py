@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 def test_an_export_is_built_downloaded_and_mailed(
     stack: LocalStack, api: httpx.Client, caller: Caller, account: httpx.Response
 ) -> None:
-    address = f"{caller.sub}@example.test"  # the local token's verified email: the primary
+    address = f"{caller.sub}@example.com"  # the local token's verified email: the primary
     key = {"Idempotency-Key": str(uuid.uuid4())}
 
     started = api.post("/v1/account/exports", headers={**caller.auth, **key})

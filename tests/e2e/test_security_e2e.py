@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 def test_a_user_id_change_is_logged_and_its_notice_reaches_the_mailbox(
     stack: LocalStack, api: httpx.Client, caller: Caller, account: httpx.Response
 ) -> None:
-    address = f"{caller.sub}@example.test"  # the local token's verified email: the primary
+    address = f"{caller.sub}@example.com"  # the local token's verified email: the primary
 
     changed = api.put("/v1/account/user-id", json={"user_id": f"{caller.user_id}_2"}, headers=caller.auth)
     log = api.get("/v1/account/activity", headers=caller.auth)

@@ -39,12 +39,12 @@ EXEMPT = {
         "tombstone written; it grows with the account's holds and addresses",
     ),
     "POST /v1/billing/payment-methods": (
-        14,
+        16,
         "money-moving: the idempotency record (claimed, then completed), the account, the hold "
         "recorded before Stripe is called and its outcome written after (DESIGN §3, §6); the "
         "card-testing guard before Stripe sees the card (the lock read, the hour's attempts "
         "counted, the book of additions, the cards and holds read for the caps); the shared "
-        "Stripe budget taken",
+        "Stripe budget taken; the activity log's entries of the card added and its hold placed",
     ),
     "POST /v1/billing/payment-methods/{payment_method_id}/verification": (
         14,

@@ -33,7 +33,8 @@ STRIPE_AT_LOAD = {"StripeWebhookFunction"}
 CARDS_NOT_AT_LOAD = {"StripeWebhookFunction"}
 # The account routes' request and response models (pydantic classes): only the account routes'
 # function loads them; the others read accounts as stored records.
-ACCOUNT_MODELS_AT_LOAD = {"ProfileFunction"}
+# The export worker writes the profile as the account routes show it (`accounts.views`).
+ACCOUNT_MODELS_AT_LOAD = {"ProfileFunction", "AccountExportsFunction"}
 
 PROBE = """
 import json, sys
