@@ -69,6 +69,8 @@ LAMBDA_SCALING_PER_10_SECONDS = 1000  # new execution environments a function ge
 WRITE_UNIT, READ_UNIT = 1024, 4096
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 SHARD_SUFFIX = re.compile(r"#\d{1,3}$")
+# The local stack's clock thread (`local.clock.TimeMachine`).
+CLOCK_THREAD = "local-clock"
 # An object's id (cus_N4x...), not a resource's name (setup_intents): the endpoints stay apart.
 STRIPE_ID = re.compile(r"^[a-z]+_(?=[A-Za-z0-9]*[A-Z0-9])[A-Za-z0-9]+$")
 
@@ -101,6 +103,7 @@ class Meter:
         self._depth = 0  # function invocations in progress (the runtime runs one at a time)
         self._function: list[str] = []
         self._internal = threading.local()
+        self._invoking = threading.local()  # a thread's depth of function invocations
         self._lock = threading.Lock()
         self._schemas: dict[str, tuple[list[str], dict[str, str]]] = {}
         self._raw = stack.client("dynamodb")
@@ -128,9 +131,11 @@ class Meter:
                 meter.current.invocations[logical_id] += 1
                 meter._depth += 1
                 meter._function.append(logical_id)
+            meter._invoking.depth = getattr(meter._invoking, "depth", 0) + 1
             try:
                 return original_invoke(runtime, logical_id, event)
             finally:
+                meter._invoking.depth -= 1
                 with meter._lock:
                     meter._depth -= 1
                     meter._function.pop()
@@ -160,7 +165,11 @@ class Meter:
                 simulator.handle = original_handle
 
     def counting(self) -> bool:
-        return self.on and self._depth > 0 and not getattr(self._internal, "on", False)
+        if not self.on or self._depth == 0 or getattr(self._internal, "on", False):
+            return False
+        # The local clock's thread also stands in for DynamoDB TTL (its Scans): only what the
+        # functions it invokes ask is the service's work.
+        return threading.current_thread().name != CLOCK_THREAD or getattr(self._invoking, "depth", 0) > 0
 
     @contextlib.contextmanager
     def measuring(self) -> Iterator[Usage]:

@@ -32,11 +32,12 @@ BUDGET = 2
 # (the request-budget test asserts exactly these counts) and why.
 EXEMPT = {
     "DELETE /v1/account": (
-        16,
+        19,
         "an account with two verified addresses, a card and a paid plan after an upgrade (two "
         "open holds): the account read and marked, each open hold released (claimed, settled), "
         "the addresses' markers freed, the partition's items listed and removed in batches, the "
-        "tombstone written; it grows with the account's holds and addresses",
+        "tombstone written, and the activity entries of the deletion and of each hold released; it "
+        "grows with the account's holds and addresses",
     ),
     "POST /v1/billing/payment-methods": (
         16,
@@ -47,17 +48,19 @@ EXEMPT = {
         "Stripe budget taken; the activity log's entries of the card added and its hold placed",
     ),
     "POST /v1/billing/payment-methods/{payment_method_id}/verification": (
-        14,
+        16,
         "money-moving: the idempotency record (claimed, then completed), the account, the card, the "
         "new hold's id, the card-testing guard (the lock read, the hour's attempts counted), the "
         "shared Stripe budget taken, the previous hold (read, claimed and released), the new hold "
-        "recorded before Stripe is called and its outcome written with the card after",
+        "recorded before Stripe is called and its outcome written with the card after, and the "
+        "activity entries of the release and of the new hold",
     ),
     "DELETE /v1/billing/payment-methods/{payment_method_id}": (
-        5,
+        6,
         "money-moving: removing a card releases its holds at once (removing a card and adding it "
         "again never stacks holds): the cards, the removal's transaction, the account's holds, and "
-        "each open hold of the card claimed before Stripe cancels it and marked released after",
+        "each open hold of the card claimed before Stripe cancels it and marked released after, "
+        "and the release's activity entry",
     ),
     "POST /v1/billing/setup-intent": (
         3,
@@ -65,11 +68,12 @@ EXEMPT = {
         "container together stays under Stripe's rate limit), the account, and its customer",
     ),
     "PUT /v1/billing/subscription": (
-        13,
+        14,
         "money-moving, Developer to Essential: the idempotency record (claimed, then completed), "
         "the account, its subscription, card and hold, the larger hold recorded before Stripe and "
         "its outcome after, the old hold retired, the subscription and plan written in one "
-        "transaction once Stripe answered, and the shared Stripe budget taken",
+        "transaction once Stripe answered, the shared Stripe budget taken, and the plan change's "
+        "activity entry",
     ),
     "POST /v1/webhooks/stripe": (
         6,
