@@ -15,10 +15,8 @@ import dataclasses
 from account_billing.activity.records import ActivityKind
 from account_billing.billing.cards.errors import CardAlreadyVerified, PaymentMethodNotFound
 from account_billing.billing.cards.guard import CardGuard, CardLimits
-from account_billing.billing.cards.models import CardAdded
 from account_billing.billing.cards.records import Card, CardVerification
-from account_billing.billing.cards.service import AddOutcome
-from account_billing.billing.cards.views import card_view, hold_view
+from account_billing.billing.cards.service import AddOutcome, added_outcome, resumed_authorization
 from account_billing.billing.context import BillingContext
 from account_billing.billing.errors import CardDeclined, PaymentProviderUnavailable
 from account_billing.billing.holds.placement import HoldPlacement
@@ -27,7 +25,6 @@ from account_billing.billing.holds.release import HoldReleaser
 from account_billing.billing.plans import hold_plan
 from account_billing.billing.stripe.results import Authorization
 from account_billing.billing.tasks import sync_default_task
-from account_billing.core.clock import epoch_seconds, parse_timestamp
 from account_billing.core.errors import ConcurrentUpdate
 from account_billing.core.identity import Caller
 from account_billing.core.observability import metrics
@@ -35,21 +32,6 @@ from account_billing.core.table import TransactItem
 
 # The Stripe requests a retry makes while the caller waits: cancel the previous hold, confirm the new.
 REVERIFY_REQUESTS = 2
-# A resumed request looks for its PaymentIntent from a little before its hold was recorded.
-LOOKUP_SLACK_SECONDS = 600
-
-
-def _outcome(card: Card, hold: Hold, client_secret: str | None = None) -> AddOutcome:
-    verified = card.verified
-    return AddOutcome(
-        201 if verified else 202,
-        CardAdded(
-            payment_method=card_view(card, hold),
-            hold=hold_view(hold),
-            client_secret=None if verified else client_secret,
-            next_action=None if verified else "authenticate",
-        ),
-    )
 
 
 class CardReverification:
@@ -75,7 +57,7 @@ class CardReverification:
         hold_id = hold_id_for_verification(caller.sub, payment_method_id, request_key)
         existing = self.holds.get(caller.sub, hold_id)
         if existing is not None and existing.status != HoldStatus.AUTHORIZING:
-            return _outcome(card, existing)  # this request placed it already
+            return added_outcome(card, existing)  # this request placed it already
         if card.verified:
             raise CardAlreadyVerified("The card is verified; there is nothing to retry.")
         make_default = not account.default_payment_method
@@ -137,7 +119,7 @@ class CardReverification:
                 raise ConcurrentUpdate("The card's previous hold is being released right now; retry.")
 
     def _place(self, card: Card, hold: Hold, *, make_default: bool, recorded: bool = False) -> AddOutcome:
-        authorization = self._found(hold) if recorded else None
+        authorization = resumed_authorization(self.gateway, hold) if recorded else None
 
         def store(settled: Hold, settle: TransactItem, answer: Authorization) -> AddOutcome:
             verified = answer.status == "authorized"
@@ -148,7 +130,7 @@ class CardReverification:
             if became_default:
                 self._tell_stripe_default(card)
             updated = dataclasses.replace(card, verification=verification, hold_id=hold.hold_id, default=became_default)
-            return _outcome(updated, settled, answer.client_secret)
+            return added_outcome(updated, settled, answer.client_secret)
 
         try:
             outcome = self.placement.place(
@@ -163,12 +145,6 @@ class CardReverification:
             name="CardVerified" if outcome.status == 201 else "CardNeedsAuthentication", unit="Count", value=1
         )
         return outcome
-
-    def _found(self, hold: Hold) -> Authorization | None:
-        """What Stripe answered a first attempt that stopped before storing it."""
-        since = epoch_seconds(parse_timestamp(hold.created_at)) - LOOKUP_SLACK_SECONDS
-        found = self.gateway.holds.find_authorization(hold.customer_id, hold.hold_id, since)
-        return found if found is not None and found.status in ("authorized", "requires_action") else None
 
     def _tell_stripe_default(self, card: Card) -> None:
         """Stripe's default card follows the account's, in the background (`billing.tasks`)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from account_billing.accounts.records import Account, require_active
 from account_billing.activity.records import ActivityKind
@@ -48,6 +48,9 @@ from account_billing.core.identity import Caller
 from account_billing.core.observability import logger, metrics
 from account_billing.core.table import TransactItem
 
+if TYPE_CHECKING:
+    from account_billing.billing.stripe.gateway import StripeGateway  # the SDK loads when Stripe is called
+
 # A resumed request looks for its PaymentIntent from a little before its hold was recorded.
 LOOKUP_SLACK_SECONDS = 600
 # Stripe requests a card addition makes while the caller waits: attach the card, and create and
@@ -66,7 +69,8 @@ class AddOutcome:
     body: CardAdded
 
 
-def _added(card: Card, hold: Hold, client_secret: str | None = None) -> AddOutcome:
+def added_outcome(card: Card, hold: Hold, client_secret: str | None = None) -> AddOutcome:
+    """What adding (or verifying again) a card answers: 201 once verified, else 202 with 3-D Secure's secret."""
     verified = card.verified
     return AddOutcome(
         201 if verified else 202,
@@ -77,6 +81,13 @@ def _added(card: Card, hold: Hold, client_secret: str | None = None) -> AddOutco
             next_action=None if verified else "authenticate",
         ),
     )
+
+
+def resumed_authorization(gateway: StripeGateway, hold: Hold) -> Authorization | None:
+    """What Stripe answered a first attempt at `hold` that stopped before storing it."""
+    since = epoch_seconds(parse_timestamp(hold.created_at)) - LOOKUP_SLACK_SECONDS
+    found = gateway.holds.find_authorization(hold.customer_id, hold.hold_id, since)
+    return found if found is not None and found.status in ("authorized", "requires_action") else None
 
 
 class CardService:
@@ -210,7 +221,7 @@ class CardService:
             if became_default:
                 self._tell_stripe_default(card.sub)
             self._log_added(card, hold, verified=verified)
-            return _added(dataclasses.replace(card, default=became_default), settled, answer.client_secret)
+            return added_outcome(dataclasses.replace(card, default=became_default), settled, answer.client_secret)
 
         try:
             outcome = self.placement.place(
@@ -262,14 +273,14 @@ class CardService:
             card = self.cards.get(hold.sub, hold.payment_method_id)
             if card is None:
                 raise IdempotencyKeyReused("This Idempotency-Key was used for a card that is gone.")
-            return _added(card, hold)
+            return added_outcome(card, hold)
         details = self.gateway.cards.payment_method(hold.payment_method_id)
-        since = epoch_seconds(parse_timestamp(hold.created_at)) - LOOKUP_SLACK_SECONDS
-        found = self.gateway.holds.find_authorization(hold.customer_id, hold.hold_id, since)
-        if found is None or found.status not in ("authorized", "requires_action"):
-            found = None
         return self._place(
-            hold, details, make_default=not account.default_payment_method, recorded=True, authorization=found
+            hold,
+            details,
+            make_default=not account.default_payment_method,
+            recorded=True,
+            authorization=resumed_authorization(self.gateway, hold),
         )
 
     # ------------------------------------------------------------------ 3-D Secure outcomes
