@@ -38,7 +38,7 @@ import httpx
 
 from local.apigw import HttpRequest, HttpResponse
 from local.config import STATE_DIR
-from local.schedule import running_stack_url
+from local.schedule import ask_running_stack, running_stack_url
 from local.webpage import form_fields, html_page, json_page, problem, see_other, wants_html
 
 log = logging.getLogger("local")
@@ -213,21 +213,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="base URL of the running stack (default: the one `make dev` started)")
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    url = args.url or running_stack_url(args.state_dir)
-    if url is None:
-        print("error: no local stack is running; start it with `make dev`", file=sys.stderr)
-        return 1
-    try:
+
+    def ask(url: str) -> httpx.Response:
         if args.command == "advance":
             body = {"days": str(args.days), "hours": str(args.hours)}
-            response = httpx.post(f"{url}/_local/clock/advance", json=body, timeout=600)
-        else:
-            response = httpx.get(f"{url}/_local/clock", timeout=10)
-    except httpx.ConnectError:
-        print(f"error: no local stack answers at {url}; start it with `make dev`", file=sys.stderr)
-        return 1
-    print(json.dumps(response.json(), indent=2))
-    return 0 if response.is_success else 1
+            return httpx.post(f"{url}/_local/clock/advance", json=body, timeout=600)
+        return httpx.get(f"{url}/_local/clock", timeout=10)
+
+    return ask_running_stack(args.url or running_stack_url(args.state_dir), ask)
 
 
 if __name__ == "__main__":

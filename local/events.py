@@ -28,7 +28,7 @@ import httpx
 
 from local.apigw import HttpRequest, HttpResponse
 from local.config import ACCOUNT_ID, STATE_DIR
-from local.schedule import running_stack_url
+from local.schedule import ask_running_stack, running_stack_url
 from local.webpage import form_fields, html_page, json_page, problem, see_other, wants_html
 
 log = logging.getLogger("local")
@@ -159,17 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="base URL of the running stack (default: the one `make dev` started)")
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    url = args.url or running_stack_url(args.state_dir)
-    if url is None:
-        print("error: no local stack is running; start it with `make dev`", file=sys.stderr)
-        return 1
-    try:
-        response = httpx.post(f"{url}/_local/usage", json={"account": args.account, "cents": args.cents}, timeout=30)
-    except httpx.ConnectError:
-        print(f"error: no local stack answers at {url}; start it with `make dev`", file=sys.stderr)
-        return 1
-    print(json.dumps(response.json(), indent=2))
-    return 0 if response.is_success else 1
+
+    def publish(url: str) -> httpx.Response:
+        return httpx.post(f"{url}/_local/usage", json={"account": args.account, "cents": args.cents}, timeout=30)
+
+    return ask_running_stack(args.url or running_stack_url(args.state_dir), publish)
 
 
 if __name__ == "__main__":

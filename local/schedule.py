@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,6 +29,21 @@ def running_stack_url(state_dir: Path) -> str | None:
     return str(url)
 
 
+def ask_running_stack(url: str | None, request: Callable[[str], httpx.Response]) -> int:
+    """Send `request(base URL)` to the running local stack (`make dev`) and print its JSON
+    answer; the command's exit status."""
+    if url is None:
+        print("error: no local stack is running; start it with `make dev`", file=sys.stderr)
+        return 1
+    try:
+        response = request(url)
+    except httpx.ConnectError:
+        print(f"error: no local stack answers at {url}; start it with `make dev`", file=sys.stderr)
+        return 1
+    print(json.dumps(response.json(), indent=2))
+    return 0 if response.is_success else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.schedule", description="Run a scheduled function now.")
     parser.add_argument("name", nargs="?", help="schedule, schedule event, or function name")
@@ -37,20 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.name and not args.list:
         parser.error("give a NAME (make run-schedule NAME=...) or --list")
-    url = args.url or running_stack_url(args.state_dir)
-    if url is None:
-        print("error: no local stack is running; start it with `make dev`", file=sys.stderr)
-        return 1
-    try:
+
+    def run(url: str) -> httpx.Response:
         if args.list:
-            response = httpx.get(f"{url}/_local/schedules", timeout=10)
-        else:
-            response = httpx.post(f"{url}/_local/schedules/{quote(args.name, safe='')}/run", timeout=120)
-    except httpx.ConnectError:
-        print(f"error: no local stack answers at {url}; start it with `make dev`", file=sys.stderr)
-        return 1
-    print(json.dumps(response.json(), indent=2))
-    return 0 if response.is_success else 1
+            return httpx.get(f"{url}/_local/schedules", timeout=10)
+        return httpx.post(f"{url}/_local/schedules/{quote(args.name, safe='')}/run", timeout=120)
+
+    return ask_running_stack(args.url or running_stack_url(args.state_dir), run)
 
 
 if __name__ == "__main__":
