@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, seed, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from tests.fuzz.conftest import STATEFUL_RUNS, STATEFUL_STEPS, FuzzTarget, load_schema
+from tests.fuzz.conftest import SEED, STATEFUL_RUNS, STATEFUL_STEPS, FuzzTarget, load_schema
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("fuzz")]
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+SEQUENCE_ROUNDS = 3
 
 
 @schema.parametrize()
@@ -28,26 +29,34 @@ def test_sequences_of_calls_linked_by_their_answers_stay_documented(fuzz_target:
     # (Data exports run in the background and link to nothing: not part of these sequences.)
     api_schema = load_schema(fuzz_target.new_account("fuzz-sequences")).exclude(path_regex="^/v1/account/exports")
     reached: set[tuple[str, str, int]] = set()
+    linked = {
+        ("POST", "/v1/billing/payment-methods", 201),
+        ("PUT", "/v1/billing/payment-methods/{payment_method_id}/default", 204),
+        ("DELETE", "/v1/billing/payment-methods/{payment_method_id}", 204),
+    }
 
     class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
         def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
             reached.add((case.method, case.path, response.status_code))
             super().after_call(response, case)
 
-    # When random sequences of them run against the stack, each answer is checked as above
-    run_state_machine_as_test(
-        Workflow,
-        settings=settings(
-            max_examples=STATEFUL_RUNS,
-            derandomize=True,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-            stateful_step_count=STATEFUL_STEPS,
-        ),
-    )
+    # When random sequences of them run against the stack, each answer is checked as above.
+    # Each round is fixed by its seed; but the stack answers some calls by timing (a hold the
+    # background has released or not yet), which changes the path a round takes, so a round
+    # that missed a linked call is followed by one with the next seed, up to three.
+    for round_seed in range(SEED, SEED + SEQUENCE_ROUNDS):
+        run_state_machine_as_test(
+            seed(round_seed)(Workflow),
+            settings=settings(
+                max_examples=STATEFUL_RUNS,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+                stateful_step_count=STATEFUL_STEPS,
+            ),
+        )
+        if linked <= reached:
+            break
     # And the links took the sequences where random ids never go: a card added, made the
     # default and removed by the id its addition answered
-    assert ("POST", "/v1/billing/payment-methods", 201) in reached
-    assert ("PUT", "/v1/billing/payment-methods/{payment_method_id}/default", 204) in reached
-    assert ("DELETE", "/v1/billing/payment-methods/{payment_method_id}", 204) in reached
+    assert linked - reached == set()
