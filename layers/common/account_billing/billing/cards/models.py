@@ -83,32 +83,31 @@ class PaymentMethodView(_Response):
     hold: HoldView | None
 
 
+# One card and its hold, the examples of the answers that show them.
+_HOLD = {
+    "id": "hold_01JD7Q5W3C9N",
+    "amount": 5000,
+    "currency": "usd",
+    "status": "held",
+    "release_at": "2026-11-21T14:05:00Z",
+    "released_at": None,
+    "outcome": None,
+}
+_CARD = {
+    "id": "pm_1Pgc75B7WZ01zgkWlHVgdEGJ",
+    "brand": "visa",
+    "last4": "4242",
+    "exp_month": 12,
+    "exp_year": 2030,
+    "default": True,
+    "verification": "verified",
+    "added_at": "2026-11-20T14:05:00Z",
+    "hold": _HOLD,
+}
+
+
 class PaymentMethodList(_Response):
-    model_config = with_examples(
-        {
-            "payment_methods": [
-                {
-                    "id": "pm_1Pgc75B7WZ01zgkWlHVgdEGJ",
-                    "brand": "visa",
-                    "last4": "4242",
-                    "exp_month": 12,
-                    "exp_year": 2030,
-                    "default": True,
-                    "verification": "verified",
-                    "added_at": "2026-11-20T14:05:00Z",
-                    "hold": {
-                        "id": "hold_01JD7Q5W3C9N",
-                        "amount": 5000,
-                        "currency": "usd",
-                        "status": "held",
-                        "release_at": "2026-11-21T14:05:00Z",
-                        "released_at": None,
-                        "outcome": None,
-                    },
-                }
-            ]
-        }
-    )
+    model_config = with_examples({"payment_methods": [_CARD]})
 
     payment_methods: list[PaymentMethodView]
 
@@ -117,40 +116,7 @@ class CardAdded(_Response):
     """201: verified and held. 202: the bank asks for 3-D Secure: finish it in the browser with
     `client_secret` (Stripe.js handleNextAction); the card is verified once the bank confirms."""
 
-    model_config = with_examples(
-        {
-            "payment_method": {
-                "id": "pm_1Pgc75B7WZ01zgkWlHVgdEGJ",
-                "brand": "visa",
-                "last4": "4242",
-                "exp_month": 12,
-                "exp_year": 2030,
-                "default": True,
-                "verification": "verified",
-                "added_at": "2026-11-20T14:05:00Z",
-                "hold": {
-                    "id": "hold_01JD7Q5W3C9N",
-                    "amount": 5000,
-                    "currency": "usd",
-                    "status": "held",
-                    "release_at": "2026-11-21T14:05:00Z",
-                    "released_at": None,
-                    "outcome": None,
-                },
-            },
-            "hold": {
-                "id": "hold_01JD7Q5W3C9N",
-                "amount": 5000,
-                "currency": "usd",
-                "status": "held",
-                "release_at": "2026-11-21T14:05:00Z",
-                "released_at": None,
-                "outcome": None,
-            },
-            "client_secret": None,
-            "next_action": None,
-        }
-    )
+    model_config = with_examples({"payment_method": _CARD, "hold": _HOLD, "client_secret": None, "next_action": None})
 
     payment_method: PaymentMethodView
     hold: HoldView
