@@ -54,7 +54,7 @@ from bench import moto_speed
 from local.functions import FunctionRuntime, InvocationError
 from local.sources import sqs_records
 from local.stack import LocalStack
-from local.template import load_template
+from local.template import load_template, resources
 from stripe_simulator import WebhookEndpoint
 from tests.support.dynamodb_limits import item_size
 from tests.support.events import http_event
@@ -415,12 +415,27 @@ class Driver:
             while self.simulator.webhooks.pending:
                 self.simulator.webhooks.deliver_pending()
 
+    def events(self) -> None:
+        """What the EventBridge rules carry (the security notices) to their function, as Lambda's
+        asynchronous invocations would: part of the operation that published them."""
+        if self.stack.poller is not None:
+            self.stack.poller.deliver("events")
+
     def settle(self) -> None:
-        """Deliver every pending webhook and run every queued background task, uncounted."""
+        """Deliver every pending webhook and event and run every queued background task, uncounted."""
         on, self.meter.on = self.meter.on, False
         try:
             self.webhooks()
             self.drain_tasks()
+            self.events()
+        finally:
+            self.meter.on = on
+
+    def settle_events(self) -> None:
+        """Deliver the events pending (what an operation's setup published), uncounted."""
+        on, self.meter.on = self.meter.on, False
+        try:
+            self.events()
         finally:
             self.meter.on = on
 
@@ -510,13 +525,24 @@ class Driver:
         )
         self.meter.on = True
         if self.stack.poller is not None:
-            self.stack.poller.poll()
+            self.stack.poller.deliver("s3")
 
     def add_email(self, sub: str) -> None:
         self.http("EmailsFunction", "emails/add_email", sub, 201, 202, body={"address": f"other-{sub}@example.com"})
 
     def sweep(self) -> None:
         self.stack.invoke("PreauthReleaseFunction", {"sweep": True})
+
+
+def rule_functions() -> set[str]:
+    """The functions an EventBridge rule invokes (template.yaml's EventBridgeRule events)."""
+    functions = resources(load_template(), "AWS::Serverless::Function")
+    return {
+        name
+        for name, function in functions.items()
+        for event in (function["Properties"].get("Events") or {}).values()
+        if event["Type"] == "EventBridgeRule"
+    }
 
 
 def subscribed_events() -> tuple[str, ...]:
@@ -573,8 +599,10 @@ def measure(
             try:
                 driver.settle()  # what earlier runs left pending is not this run's
                 state = setup()
+                driver.settle_events()  # nor the notices its setup caused (a card added...)
                 with driver.meter.measuring() as usage:
                     run(state)
+                    driver.events()  # the notices this run caused, sent as they are in production
                 break
             except (RuntimeError, InvocationError):
                 if attempt == ATTEMPTS:
@@ -924,11 +952,13 @@ def model(measured: list[Measured], profile: Profile) -> list[Limit]:  # noqa: P
             10_000,
         )
     )
+    rule_targets = rule_functions()
+    notices = total(lambda m: sum(v for f, v in m.per_run(m.usage.invocations).items() if f in rule_targets))
     limits.append(
         Limit(
             "EventBridge",
-            "rule invocations/s (usage events to the usage queue)",
-            events_per_second,
+            "rule invocations/s (usage events to the usage queue, notices to their function)",
+            events_per_second + notices,
             18_750,
             "inv/s",
             DOCS["eb-invocations"],
@@ -1155,6 +1185,17 @@ def model(measured: list[Measured], profile: Profile) -> list[Limit]:  # noqa: P
     # SES
     ses = total(lambda m: calls(m, "sesv2", "SendEmail") + calls(m, "ses"))
     limits.append(Limit("SES", "messages/s", ses, launch["ses_sends_per_second"], "msg/s", DOCS["ses"], 14))
+    limits.append(
+        Limit(
+            "SES",
+            "messages a day (the peak held all day)",
+            ses * 86_400,
+            launch["ses_sends_per_day"],
+            "msg/day",
+            DOCS["ses"],
+            50_000,
+        )
+    )
     return limits
 
 

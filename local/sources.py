@@ -56,6 +56,17 @@ class EventPoller:
                 invocations += self._deliver_sqs(source)
             return invocations
 
+    def deliver(self, source: str) -> int:
+        """Deliver what `source` ("s3" or "events") has waiting, until none is left; the number
+        of invocations made. Other sources wait for their own round."""
+        with self._round:
+            invocations = 0
+            for delivery in self.deliveries:
+                if delivery.source == source:
+                    while delivered := self._deliver_async(delivery):
+                        invocations += delivered
+            return invocations
+
     def drain(self, timeout: float = 30.0) -> None:
         """Deliver what is waiting until a round finds nothing (or `timeout` seconds have passed):
         what a schedule just queued is handled before this returns, as it would be within

@@ -116,6 +116,33 @@ def test_ssm_reads_follow_the_readers_scaling_up() -> None:
     assert ssm.default == 40
 
 
+def test_notices_count_as_rule_invocations_and_their_emails_as_ses_messages() -> None:
+    # Given an address added: its notice delivered by the rule to its function, and two emails
+    # (the verification link and the notice)
+    notified = [
+        *operations(),
+        measured(
+            "email: address added",
+            200,
+            2,
+            invocations=Counter({"EmailsFunction": 2, "SecurityNoticesFunction": 2}),
+            calls=Counter({("sesv2", "SendEmail"): 4}),
+        ),
+    ]
+
+    limits = capacity.model(notified, PROFILE)
+
+    # Then the rule's invocations are the usage events and the notices, at the operation's rate
+    usage_events = PROFILE.usage_charges_per_second / PROFILE.charges_per_usage_event
+    assert limit(limits, "EventBridge", "rule invocations").load == usage_events + 200 * 1
+    # And SES sends its two messages a run, every second and all day at the peak
+    assert limit(limits, "SES", "messages/s").load == 200 * 2
+    daily = limit(limits, "SES", "messages a day")
+    assert daily.load == 200 * 2 * 86_400
+    assert daily.limit == PROFILE.launch["ses_sends_per_day"]
+    assert daily.default == 50_000
+
+
 def test_the_report_says_short_when_a_limit_has_no_headroom(capsys: Any) -> None:
     tight = Profile({**PROFILE.raw, "launch": {**PROFILE.launch, "stripe_background_rate": 100}})
     ops = operations()
@@ -140,6 +167,7 @@ def test_the_target_profiles_launch_block_is_what_the_readme_asks_for() -> None:
         launch["stripe_interactive_rate"],
         launch["stripe_background_rate"],
         launch["ses_sends_per_second"],
+        launch["ses_sends_per_day"],
         launch["ssm_parameter_store_tps"],
         launch["api_route_rate_limit"],
     ):

@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from local.functions import FunctionRuntime
-from local.resources import QueueSource
+from local.resources import AsyncDelivery, QueueSource
 from local.sources import EventPoller
 
 if TYPE_CHECKING:
@@ -78,3 +78,39 @@ def test_only_the_messages_the_function_names_stay_on_the_queue(queue: tuple[Any
     poller(sqs, url, arn, runtime, batch_size=100).poll()
     assert [len(event["Records"]) for event in runtime.events] == [35]
     assert waiting(sqs, url) == 3  # in flight until their visibility timeout, then delivered again
+
+
+def test_delivering_one_source_sends_all_it_has_waiting_and_leaves_the_others(queue: tuple[Any, str, str]) -> None:
+    # Given 25 EventBridge events waiting for a rule's function, an S3 notification waiting for
+    # another, and the usage queue's 35 messages
+    sqs, url, arn = queue
+    events = sqs.create_queue(QueueName="rule-notices")["QueueUrl"]
+    uploads = sqs.create_queue(QueueName="bucket-uploads")["QueueUrl"]
+    for n in range(25):
+        sqs.send_message(QueueUrl=events, MessageBody=json.dumps({"detail-type": "SecurityNotice", "detail": {"n": n}}))
+    record = {"eventName": "ObjectCreated:Post", "s3": {"object": {"key": "avatars/a.jpg"}}}
+    sqs.send_message(QueueUrl=uploads, MessageBody=json.dumps({"Records": [record]}))
+    invoked: list[tuple[str, dict[str, Any]]] = []
+
+    class Runtime:
+        def invoke(self, function: str, event: dict[str, Any]) -> None:
+            invoked.append((function, event))
+
+    deliveries = [
+        AsyncDelivery(events, "events", "notices-rule", "SecurityNoticesFunction"),
+        AsyncDelivery(uploads, "s3", "avatars", "AvatarValidatorFunction"),
+    ]
+    source = QueueSource(url, arn, "UsageRecorderFunction", batch_size=100)
+    rounds = EventPoller(sqs, cast(FunctionRuntime, Runtime()), "eu-west-1", deliveries, [source])
+
+    # When the EventBridge deliveries are made
+    made = rounds.deliver("events")
+
+    # Then every waiting event reached its function, more than one receive's worth, each once
+    assert made == 25
+    assert sorted(event["detail"]["n"] for _, event in invoked) == list(range(25))
+    assert {function for function, _ in invoked} == {"SecurityNoticesFunction"}
+    assert waiting(sqs, events) == 0
+    # And the upload and the usage queue wait for their own rounds
+    assert waiting(sqs, uploads) == 1
+    assert waiting(sqs, url) == 35
