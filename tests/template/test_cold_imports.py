@@ -31,8 +31,14 @@ NEVER_AT_LOAD = {
 }
 # Stripe's SDK is imported when Stripe is first called; the webhook verifies every delivery with it.
 STRIPE_AT_LOAD = {"StripeWebhookFunction"}
-# The webhook's most frequent deliveries (invoices, subscriptions) do not touch cards.
-CARDS_NOT_AT_LOAD = {"StripeWebhookFunction"}
+# The card service: the card routes' function only (the webhook's most frequent deliveries,
+# invoices and subscriptions, do not touch cards; idempotent routes elsewhere are handed their service).
+CARD_SERVICE_AT_LOAD = {"PaymentMethodsFunction"}
+# The activity log's page models: the account routes' function shows the log, the export worker
+# writes it; every other function only appends entries.
+ACTIVITY_MODELS_AT_LOAD = {"ProfileFunction", "AccountExportsFunction"}
+# The background Stripe tasks' models: where tasks are queued (cards) or run (the release worker).
+TASKS_AT_LOAD = {"PaymentMethodsFunction", "PreauthReleaseFunction"}
 # The account routes' request and response models (pydantic classes): only the account routes'
 # function loads them; the others read accounts as stored records.
 # The export worker writes the profile as the account routes show it (`accounts.views`).
@@ -91,8 +97,12 @@ def test_loading_a_function_imports_only_what_its_first_answer_needs(name: str) 
         assert "stripe" not in loaded, f"{name} imports Stripe's SDK before calling Stripe"
     if name not in ACCOUNT_MODELS_AT_LOAD:
         assert "account_billing.accounts.models" not in loaded, f"{name} imports the account routes' models"
-    if name in CARDS_NOT_AT_LOAD:
+    if name not in CARD_SERVICE_AT_LOAD:
         assert "account_billing.billing.cards.service" not in loaded, f"{name} imports the card service while loading"
+    if name not in ACTIVITY_MODELS_AT_LOAD:
+        assert "account_billing.activity.models" not in loaded, f"{name} imports the activity log's page models"
+    if name not in TASKS_AT_LOAD:
+        assert "account_billing.billing.tasks" not in loaded, f"{name} imports the background tasks' models"
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
