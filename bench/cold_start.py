@@ -50,6 +50,9 @@ LABELS = {
     "subscriptions:upgrade": "subscriptions: upgrade",
     "avatar_validator": "avatar_validator (20 MB)",
     "stripe_webhook": "stripe_webhook (fresh event)",
+    "exports": "exports: start export",
+    "account_exports": "account_exports (build, card)",
+    "security_notices": "security_notices (sent)",
 }
 
 

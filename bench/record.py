@@ -124,6 +124,8 @@ class Scenario:
     expect: dict[str, Any]  # what the answer must contain
     handler: str = "app.lambda_handler"
     sign_webhook: bool = False
+    # what must hold in the stack once the function answered (where its answer alone does not say)
+    settled: Callable[[Session, dict[str, Any]], None] | None = None
 
 
 def _get(sample: str) -> Callable[[Session], dict[str, Any]]:
@@ -232,6 +234,41 @@ def _webhook(session: Session) -> dict[str, Any]:
     return http_event("stripe_webhook/stripe_event", sub=None, raw_body=payload, headers={"stripe-signature": ""})
 
 
+def _start_export(session: Session) -> dict[str, Any]:
+    caller = session.account("exports")
+    return http_event("exports/start_export", sub=caller.sub, headers={"idempotency-key": f"bench-{uuid.uuid4()}"})
+
+
+def _export_run(session: Session) -> dict[str, Any]:
+    """An export (of an account with a card) the worker builds whole: started through the API, its
+    queue message taken from the stack's own delivery (the local event poller is stopped)."""
+    caller = session.account("export-run")
+    session.add_card(caller)
+    _started(session.stack.poller).stop()
+    headers = caller.headers(**{"idempotency-key": f"export-{uuid.uuid4()}"})
+    started = session._ok(session.api.post("/v1/account/exports", headers=headers))
+    event: dict[str, Any] = json.loads((ROOT / "events" / "account_exports" / "export_requested.json").read_text())
+    event["Records"][0]["body"] = json.dumps({"account": caller.sub, "export": started["id"]})
+    return event
+
+
+def _export_ready(session: Session, event: dict[str, Any]) -> None:
+    """The export the worker built is ready (the worker's answer alone does not say)."""
+    message = json.loads(event["Records"][0]["body"])
+    caller = Caller(message["account"], session.stack.issue_token(message["account"]))
+    export = session._ok(session.api.get(f"/v1/account/exports/{message['export']}", headers=caller.headers()))
+    if export["status"] != "ready":
+        raise RuntimeError(f"the export run left the export {export['status']}: {export}")
+
+
+def _security_notice(session: Session) -> dict[str, Any]:
+    """A change's notice to the account's verified primary address (its first delivery)."""
+    caller = session.account("notices")
+    event: dict[str, Any] = json.loads((ROOT / "events" / "security_notices" / "security_notice.json").read_text())
+    event["detail"].update(account=caller.sub, entry=uuid.uuid4().hex[:20], to=[])
+    return event
+
+
 def _created(status: int) -> dict[str, Any]:
     return {"statusCode": status}
 
@@ -264,6 +301,14 @@ SCENARIOS = [
     Scenario(
         "invoices", "functions/invoices", "InvoicesFunction", _subscribed("invoices/list_invoices"), _created(200)
     ),
+    Scenario("exports", "functions/exports", "ExportsFunction", _start_export, _created(202)),
+    Scenario(
+        "security_notices",
+        "functions/security_notices",
+        "SecurityNoticesFunction",
+        _security_notice,
+        {"outcome": "sent"},
+    ),
     Scenario(
         "preauth_release", "functions/preauth_release", "PreauthReleaseFunction", _release, {"result": "released"}
     ),
@@ -273,6 +318,14 @@ SCENARIOS = [
         "AvatarValidatorFunction",
         _validator,
         {"outcomes": {"published": 1}},
+    ),
+    Scenario(  # after the validator: both stop the local event poller
+        "account_exports",
+        "functions/account_exports",
+        "AccountExportsFunction",
+        _export_run,
+        {"batchItemFailures": []},
+        settled=_export_ready,
     ),
     Scenario(
         "stripe_webhook",
@@ -325,6 +378,8 @@ def record(session: Session, layout: lambda_layout.Layout, scenario: Scenario) -
         report = lambda_layout.invoke(layout, scenario.source, scenario.handler, recording.event_now(), environment_now)
     if not recording.answered(report["response"]):
         raise RuntimeError(f"{scenario.name} answered {report['response']!r}\n{report['stderr'][-3000:]}")
+    if scenario.settled is not None:
+        scenario.settled(session, recording.event)
     recording.exchanges = recorder.exchanges
     recording.save()
     return recording

@@ -65,8 +65,9 @@ class Recording:
         return sign(self.event, self.sign_webhook) if self.sign_webhook else self.event
 
     def environment_at(self, endpoint: str) -> dict[str, str]:
-        """The environment a child process gets: AWS and Stripe reached at `endpoint`, and no
-        configuration of this machine's (AWS config files, proxies) in the way."""
+        """The environment a child process gets: AWS and Stripe reached at `endpoint`, Lambda's
+        runtime API named as Lambda names it, and no configuration of this machine's (AWS config
+        files, proxies) in the way."""
         env = {
             name: value.replace("{aws}", endpoint).replace("{stripe}", endpoint)
             for name, value in self.environment.items()
@@ -75,6 +76,7 @@ class Recording:
             AWS_CONFIG_FILE=os.devnull,
             AWS_SHARED_CREDENTIALS_FILE=os.devnull,
             AWS_EC2_METADATA_DISABLED="true",
+            AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001",  # as Lambda's runtime sets it (the child stands in for it)
             NO_PROXY="127.0.0.1,localhost",
             TZ=":UTC",
             LANG="C.UTF-8",

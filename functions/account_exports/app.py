@@ -4,6 +4,8 @@ export's last checkpoint and parked in the dead-letter queue after a few attempt
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 import json
 from typing import Any
 
@@ -22,6 +24,7 @@ def worker() -> ExportWorker:
     return export_worker(Table(dynamodb_client(), get_settings().table_name))
 
 
+@resumes_collection
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

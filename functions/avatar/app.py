@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -54,6 +56,7 @@ def remove_avatar() -> Response[None]:
     return no_content()
 
 
+@resumes_collection
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -26,6 +28,7 @@ def validator() -> AvatarValidator:
     return AvatarValidator(AvatarStore(table), storage, images.inspect)
 
 
+@resumes_collection
 @logger.inject_lambda_context
 @metrics.log_metrics
 @event_source(data_class=S3Event)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -114,6 +116,7 @@ def remove_email(email: Annotated[str, Path(max_length=400)]) -> Response[None]:
     return no_content()
 
 
+@resumes_collection
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

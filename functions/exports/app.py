@@ -3,6 +3,8 @@ and, once ready, a short-lived download link). The export function builds it."""
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -55,6 +57,7 @@ def get_export(export_id: ExportId) -> Response[str]:
     return json_response(exports().view(caller_of(app), export_id))
 
 
+@resumes_collection
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

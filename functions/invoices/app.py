@@ -3,6 +3,8 @@ paying an open one."""
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -89,6 +91,7 @@ def pay_invoice(invoice_id: InvoiceId, request: PayInvoiceRequest, idempotency_k
     return json_response(answer, status=status)
 
 
+@resumes_collection
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

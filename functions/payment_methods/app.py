@@ -3,6 +3,8 @@ cards, verify one again, choose the default, remove one."""
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -168,6 +170,7 @@ def remove(payment_method_id: PaymentMethodIdPath) -> Response[None]:
     return no_content()
 
 
+@resumes_collection
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -7,6 +7,8 @@ through the queue) is still run here."""
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -64,6 +66,7 @@ def sweeper() -> Sweeper:
     return Sweeper(context().holds, context().tasks)
 
 
+@resumes_collection
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -157,6 +159,7 @@ def list_activity(
     return json_response(activity().page(caller_of(app), limit, cursor, frozenset(kind or ())))
 
 
+@resumes_collection
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -6,6 +6,8 @@ in the dead-letter queue at last), while the change itself has long been made.
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,6 +30,7 @@ def notices() -> NoticeSender:
     )
 
 
+@resumes_collection
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -3,6 +3,8 @@ crossed), the alert thresholds, and requests for a higher limit."""
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -111,6 +113,7 @@ def list_limit_requests(
     return json_response(spending().limit_requests(caller_of(app), limit, cursor))
 
 
+@resumes_collection
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -9,6 +9,8 @@ event is applied, ignored or a duplicate; 400 for a bad signature; 5xx when appl
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -80,6 +82,7 @@ def receive() -> Response[str]:
     return Response(200, content_type="application/json", body=f'{{"received": true, "outcome": "{outcome}"}}')
 
 
+@resumes_collection
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

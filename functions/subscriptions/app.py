@@ -3,6 +3,8 @@ scheduled change, and what a change would cost."""
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -146,6 +148,7 @@ def replace_billing_details(
     return json_response(view, headers={"ETag": etag_for(version)})
 
 
+@resumes_collection
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -12,6 +12,8 @@ comes back until the queue moves it to its dead-letter queue (an alarm watches i
 
 from __future__ import annotations
 
+from account_billing.core.coldstart import resumes_collection
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -57,6 +59,7 @@ def spending() -> SpendingService:
     )
 
 
+@resumes_collection
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from account_billing.activity.models import ActivityPage, activity_view
 from account_billing.activity.records import ACTIVITY_PREFIX, ActivityEntry, ActivityKind
 from account_billing.activity.store import ActivityStore
 from account_billing.core.clock import Clock, epoch_seconds, parse_timestamp, timestamp, utc_now
@@ -18,6 +17,9 @@ from account_billing.core.pagination import decode_cursor, encode_cursor
 from account_billing.core.table import Table, TransactItem
 from account_billing.notices.messages import NOTICE_KINDS
 from account_billing.notices.publisher import publish_notice
+
+if TYPE_CHECKING:
+    from account_billing.activity.models import ActivityPage
 
 DEFAULT_RETENTION_DAYS = 400
 
@@ -108,6 +110,10 @@ class ActivityLog:
 
     # ------------------------------------------------------------------ reading
     def page(self, caller: Caller, limit: int, cursor: str | None, kinds: frozenset[ActivityKind]) -> ActivityPage:
+        # The page's models (pydantic) only for the function that shows the log: every function
+        # that writes entries would load them for nothing.
+        from account_billing.activity.models import ActivityPage, activity_view  # noqa: PLC0415
+
         after = decode_cursor(cursor, ACTIVITY_PREFIX)
         entries, last = self.store.page(caller.sub, limit, after, kinds)
         return ActivityPage(entries=[activity_view(e) for e in entries], next_cursor=encode_cursor(last))

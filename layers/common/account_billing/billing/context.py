@@ -25,7 +25,6 @@ from account_billing.billing.store import CustomerStore
 from account_billing.billing.stripe.budget import StripeBudget
 from account_billing.billing.stripe.deferred import deferred_gateway
 from account_billing.billing.subscriptions.store import SubscriptionStore
-from account_billing.billing.tasks import TaskQueue
 from account_billing.billing.webhooks.store import EventStore
 from account_billing.core.clock import Clock, utc_now
 from account_billing.core.ratelimit_windows import WindowCounters
@@ -36,6 +35,7 @@ from account_billing.core.wiring import dynamodb_client, per_container, schedule
 if TYPE_CHECKING:
     from account_billing.billing.stripe.gateway import StripeGateway
     from account_billing.billing.stripe.ratelimit import RateLimiter
+    from account_billing.billing.tasks import TaskQueue
 
 
 class BillingContext:
@@ -75,6 +75,9 @@ class BillingContext:
         """The queue of background Stripe work (built on first use)."""
         if self._tasks is not None:
             return self._tasks
+        # Its task models (pydantic) only where background work is queued.
+        from account_billing.billing.tasks import TaskQueue  # noqa: PLC0415
+
         return TaskQueue(sqs_client(), required(self.settings.stripe_task_queue_url, "STRIPE_TASK_QUEUE_URL"))
 
     @cached_property

@@ -26,13 +26,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from account_billing.accounts.store import AccountStore
 from account_billing.billing.cards.models import AddPaymentMethodRequest
-from account_billing.billing.cards.reverify import CardReverification
-from account_billing.billing.cards.service import CardService
 from account_billing.billing.errors import CardDeclined, IdempotencyKeyReused, RequestInProgress
 from account_billing.billing.settings import billing_settings
 from account_billing.billing.stripe.results import CancellationReason
 from account_billing.billing.subscriptions.models import SubscriptionView
-from account_billing.billing.subscriptions.service import SubscriptionService
 from account_billing.core.identity import Caller
 from account_billing.core.origin import acting
 from account_billing.core.settings import required
@@ -40,6 +37,12 @@ from account_billing.core.wiring import per_container
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
+
+    # The services are handed in: a function that only needs `once_per_key` (invoices) does not
+    # load the card and subscription services with it.
+    from account_billing.billing.cards.reverify import CardReverification
+    from account_billing.billing.cards.service import CardService
+    from account_billing.billing.subscriptions.service import SubscriptionService
 
 # Stripe keeps idempotency keys for 24 hours; so do we.
 KEY_LIFETIME_SECONDS = 24 * 3600
