@@ -145,6 +145,32 @@ def test_every_dead_letter_queue_has_an_alarm_when_it_is_not_empty(transformed: 
     assert unwatched == []
 
 
+# Event sources that invoke a function asynchronously (Lambda retries, then discards, unless
+# the function names an on-failure destination); SQS and HTTP are synchronous to their caller.
+ASYNCHRONOUS_SOURCES = {"S3", "SNS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2"}
+
+
+def test_every_asynchronously_invoked_function_ends_its_failures_in_an_alarmed_queue(
+    template: dict[str, Any], transformed: dict[str, Any]
+) -> None:
+    asynchronous = {
+        name
+        for name, function in resources(template, "AWS::Serverless::Function").items()
+        if any(event["Type"] in ASYNCHRONOUS_SOURCES for event in (function["Properties"].get("Events") or {}).values())
+    }
+    destinations = {
+        target(config["Properties"]["FunctionName"]): target(
+            config["Properties"].get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        )
+        for config in resources(transformed, "AWS::Lambda::EventInvokeConfig").values()
+    }
+
+    assert {"AvatarValidatorFunction", "SecurityNoticesFunction", "PreauthReleaseFunction"} <= asynchronous
+    silent = sorted(f for f in asynchronous if destinations.get(f) not in dead_letter_queues(transformed))
+    # (and every dead-letter queue has its alarm: the test above)
+    assert silent == []
+
+
 def test_the_dead_letter_queues_are_found_wherever_they_are_wired() -> None:
     template = {
         "Resources": {
