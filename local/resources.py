@@ -45,6 +45,8 @@ class AsyncDelivery:
     source: str
     origin: str  # the bucket, or the rule
     function: str
+    retries: int = 2  # the function's EventInvokeConfig MaximumRetryAttempts (Lambda's default 2)
+    on_failure: str | None = None  # the queue (URL) of its OnFailure destination, if it names one
 
 
 @dataclass(frozen=True)
@@ -525,7 +527,13 @@ class Provisioner:
         name = re.sub(r"[^\w-]", "-", f"{self.stack}-{source}-{origin}-{function}")[:80]
         attributes = {"VisibilityTimeout": str(RETRY_SECONDS)}
         url = self.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-        self.result.deliveries.append(AsyncDelivery(url, source, origin, function))
+        config = self.template["Resources"][function]["Properties"].get("EventInvokeConfig") or {}
+        destination = config.get("DestinationConfig", {}).get("OnFailure", {})
+        on_failure = None
+        if destination.get("Type", "SQS") == "SQS" and "Destination" in destination:
+            on_failure = self.result.queue_for_arn(str(self.resolver(destination["Destination"])))
+        retries = int(config.get("MaximumRetryAttempts", 2))
+        self.result.deliveries.append(AsyncDelivery(url, source, origin, function, retries, on_failure))
         return self._arn("sqs", name)
 
     def _connect_queue_sources(self) -> None:

@@ -9,8 +9,10 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -21,7 +23,6 @@ from local.resources import AsyncDelivery, QueueSource
 
 log = logging.getLogger("local")
 
-MAX_ASYNC_ATTEMPTS = 3  # Lambda retries an asynchronous invocation twice
 MAX_RECEIVE = 10  # SQS hands out at most ten messages per ReceiveMessage
 
 
@@ -102,16 +103,49 @@ class EventPoller:
         invocations = 0
         for message in self._receive(delivery.queue_url, 10):
             attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            event: dict[str, Any] = {}
             try:
                 for event, label in async_events(delivery, json.loads(message["Body"])):
                     self._invoke(delivery.function, event, label)
                     invocations += 1
-            except InvocationError:
-                if attempts < MAX_ASYNC_ATTEMPTS:
-                    continue  # redelivered after the queue's visibility timeout
-                log.error("%s event for %s dropped after %d attempts", delivery.source, delivery.function, attempts)
+            except InvocationError as exc:
+                if attempts <= delivery.retries:
+                    continue  # redelivered after the queue's visibility timeout, as Lambda retries
+                self._failed(delivery, event, attempts, exc)
             self.sqs.delete_message(QueueUrl=delivery.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return invocations
+
+    def _failed(self, delivery: AsyncDelivery, event: dict[str, Any], attempts: int, error: InvocationError) -> None:
+        """An event the function failed on `attempts` times: to its on-failure destination as
+        Lambda's invocation record (Lambda Developer Guide, "Capturing records of asynchronous
+        invocations"), or dropped, as Lambda drops it when the function names none."""
+        if delivery.on_failure is None:
+            log.error("%s event for %s dropped after %d attempts", delivery.source, delivery.function, attempts)
+            return
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"{self._arn(delivery.function)}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": {"errorMessage": str(error), "errorType": type(error).__name__},
+        }
+        self.sqs.send_message(QueueUrl=delivery.on_failure, MessageBody=json.dumps(record))
+        log.error(
+            "%s event for %s failed %d times: sent to its on-failure queue",
+            delivery.source,
+            delivery.function,
+            attempts,
+        )
+
+    def _arn(self, function: str) -> str:
+        known = getattr(self.runtime, "functions", {}).get(function)
+        return str(known.arn) if known is not None else f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{function}"
 
     def _gather(self, queue_url: str, batch_size: int) -> list[dict[str, Any]]:
         """Up to `batch_size` messages, ten a ReceiveMessage (SQS's most), until the queue has

@@ -261,3 +261,16 @@ def test_a_cloudfront_distribution_serves_its_bucket_locally(
     assert found.content == b"png"
     assert found.headers["content-type"] == "image/png"
     assert missing.status_code == 404
+
+
+def test_the_template_stacks_asynchronous_functions_keep_their_retries_and_on_failure_queues(
+    stack: LocalStack,
+) -> None:
+    # The service's own stack: what its functions' EventInvokeConfig says, the local stack does
+    provisioned = stack.provisioned
+    assert provisioned is not None
+    assert stack.poller is not None
+    wired = {d.function: (d.retries, d.on_failure) for d in stack.poller.deliveries}
+
+    assert wired["SecurityNoticesFunction"] == (2, provisioned.resolver.refs["SecurityNoticesDeadLetterQueue"])
+    assert wired["AvatarValidatorFunction"] == (1, provisioned.resolver.refs["AvatarValidatorDeadLetterQueue"])

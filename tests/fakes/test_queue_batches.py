@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.functions import FunctionRuntime
+from local.functions import FunctionRuntime, InvocationError
 from local.resources import AsyncDelivery, QueueSource
 from local.sources import EventPoller
 
@@ -114,3 +114,60 @@ def test_delivering_one_source_sends_all_it_has_waiting_and_leaves_the_others(qu
     # And the upload and the usage queue wait for their own rounds
     assert waiting(sqs, uploads) == 1
     assert waiting(sqs, url) == 35
+
+
+def test_an_event_the_function_keeps_failing_on_goes_to_its_on_failure_queue_as_lambdas_record(
+    queue: tuple[Any, str, str],
+) -> None:
+    # Given a rule's event for a function that fails, retried once (MaximumRetryAttempts 1),
+    # whose on-failure destination is a queue
+    sqs, _, _ = queue
+    events = sqs.create_queue(QueueName="rule-notices", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    parked = sqs.create_queue(QueueName="notices-failed")["QueueUrl"]
+    sqs.send_message(QueueUrl=events, MessageBody=json.dumps({"detail-type": "SecurityNotice", "detail": {"n": 1}}))
+    calls: list[dict[str, Any]] = []
+
+    class Failing:
+        def invoke(self, function: str, event: dict[str, Any]) -> None:
+            calls.append(event)
+            raise InvocationError("SES refused the message")
+
+    delivery = AsyncDelivery(events, "events", "notices-rule", "SecurityNoticesFunction", 1, parked)
+    rounds = EventPoller(sqs, cast(FunctionRuntime, Failing()), "eu-west-1", [delivery], [])
+
+    # When the poller delivers it in one round after another
+    for _ in range(3):
+        rounds.poll()
+
+    # Then the function was tried twice (once, and its one retry), no more
+    assert len(calls) == 2
+    assert waiting(sqs, events) == 0
+    # And the event waits in the on-failure queue, inside Lambda's invocation record
+    (message,) = sqs.receive_message(QueueUrl=parked)["Messages"]
+    record = json.loads(message["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["requestPayload"]["detail"] == {"n": 1}
+    assert record["responsePayload"]["errorMessage"] == "SES refused the message"
+
+
+def test_without_an_on_failure_destination_the_event_is_dropped_after_lambdas_two_retries(
+    queue: tuple[Any, str, str],
+) -> None:
+    sqs, _, _ = queue
+    events = sqs.create_queue(QueueName="rule-other", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    sqs.send_message(QueueUrl=events, MessageBody=json.dumps({"detail-type": "Other", "detail": {}}))
+    calls: list[dict[str, Any]] = []
+
+    class Failing:
+        def invoke(self, function: str, event: dict[str, Any]) -> None:
+            calls.append(event)
+            raise InvocationError("boom")
+
+    delivery = AsyncDelivery(events, "events", "other-rule", "OtherFunction")
+    rounds = EventPoller(sqs, cast(FunctionRuntime, Failing()), "eu-west-1", [delivery], [])
+    for _ in range(5):
+        rounds.poll()
+
+    assert len(calls) == 3
+    assert waiting(sqs, events) == 0
