@@ -180,6 +180,15 @@ class Meter:
         finally:
             self.on = False
 
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Nothing counted inside (work that is not the measured operation's), then as before."""
+        on, self.on = self.on, False
+        try:
+            yield
+        finally:
+            self.on = on
+
     # ------------------------------------------------------------------ one AWS request
     def aws_call(self, client: Any, operation: str, params: dict[str, Any], send: Callable[[], Any]) -> Any:
         service = client.meta.service_model.service_name
@@ -423,21 +432,10 @@ class Driver:
 
     def settle(self) -> None:
         """Deliver every pending webhook and event and run every queued background task, uncounted."""
-        on, self.meter.on = self.meter.on, False
-        try:
+        with self.meter.paused():
             self.webhooks()
             self.drain_tasks()
             self.events()
-        finally:
-            self.meter.on = on
-
-    def settle_events(self) -> None:
-        """Deliver the events pending (what an operation's setup published), uncounted."""
-        on, self.meter.on = self.meter.on, False
-        try:
-            self.events()
-        finally:
-            self.meter.on = on
 
     def drain_tasks(self) -> None:
         """The background worker, fed by its queue as Lambda's event source feeds it."""
@@ -519,11 +517,10 @@ class Driver:
         the S3 event it causes."""
         body = self.http("AvatarFunction", "avatar/request_upload", sub, 200, 201)
         upload = body.get("upload", body)
-        self.meter.on = False
-        httpx.post(
-            upload["url"], data=upload["fields"], files={"file": ("avatar.jpg", _photo(), "image/jpeg")}, timeout=60
-        )
-        self.meter.on = True
+        with self.meter.paused():
+            httpx.post(
+                upload["url"], data=upload["fields"], files={"file": ("avatar.jpg", _photo(), "image/jpeg")}, timeout=60
+            )
         if self.stack.poller is not None:
             self.stack.poller.deliver("s3")
 
@@ -599,7 +596,8 @@ def measure(
             try:
                 driver.settle()  # what earlier runs left pending is not this run's
                 state = setup()
-                driver.settle_events()  # nor the notices its setup caused (a card added...)
+                with driver.meter.paused():
+                    driver.events()  # nor the notices its setup caused (a card added...)
                 with driver.meter.measuring() as usage:
                     run(state)
                     driver.events()  # the notices this run caused, sent as they are in production
